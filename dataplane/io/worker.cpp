@@ -1,0 +1,152 @@
+#include "dataplane/io/worker.hpp"
+
+#include <algorithm>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include "dataplane/packet/respond.hpp"
+
+namespace tandem::dataplane::io {
+
+namespace {
+
+// What a frame of each verdict costs us if it is not answered.
+constexpr worker_counter drop_reason(packet::verdict kind) {
+    using packet::verdict;
+    switch (kind) {
+        case verdict::not_for_us:
+            return worker_counter::dropped_not_for_us;
+        case verdict::malformed:
+            return worker_counter::dropped_malformed;
+        case verdict::arp_reply:
+            return worker_counter::dropped_arp_reply;
+        case verdict::other_for_us:
+            return worker_counter::dropped_other_for_us;
+        case verdict::fragment_for_us:
+            return worker_counter::dropped_fragment;
+        case verdict::udp_for_us:
+            return worker_counter::dropped_udp_no_session;
+        case verdict::arp_request_for_us:
+        case verdict::icmp_echo_for_us:
+        case verdict::icmpv6_echo_for_us:
+        case verdict::neighbor_solicitation_for_us:
+            return worker_counter::dropped_reply_failed;
+        case verdict::unsupported:
+            break;
+    }
+    return worker_counter::dropped_unsupported;
+}
+
+constexpr worker_counter reply_counter(packet::verdict kind) {
+    using packet::verdict;
+    switch (kind) {
+        case verdict::arp_request_for_us:
+            return worker_counter::arp_replies;
+        case verdict::icmp_echo_for_us:
+            return worker_counter::icmp_echo_replies;
+        case verdict::icmpv6_echo_for_us:
+            return worker_counter::icmpv6_echo_replies;
+        default:
+            return worker_counter::neighbor_advertisements;
+    }
+}
+
+constexpr bool has_reply(packet::verdict kind) {
+    using packet::verdict;
+    return kind == verdict::arp_request_for_us || kind == verdict::icmp_echo_for_us ||
+           kind == verdict::icmpv6_echo_for_us || kind == verdict::neighbor_solicitation_for_us;
+}
+
+}  // namespace
+
+worker::worker(worker_settings settings, metrics::worker_counters& counters, const std::atomic<bool>& quit)
+    : settings_(std::move(settings)), counters_(counters), quit_(quit), backoff_(settings_.polling) {
+    settings_.burst_size = std::clamp<std::uint16_t>(settings_.burst_size, 1, max_burst);
+}
+
+std::uint16_t worker::poll(const worker_queue& queue) {
+    const std::uint16_t received =
+        rte_eth_rx_burst(queue.port_id, queue.rx_queue, received_.data(), settings_.burst_size);
+    if (received == 0) {
+        return 0;
+    }
+    count(worker_counter::rx_packets, received);
+
+    std::uint16_t reply_count = 0;
+    std::uint16_t drop_count = 0;
+    for (std::uint16_t i = 0; i < received; ++i) {
+        rte_mbuf* mbuf = received_[i];
+        if (mbuf->nb_segs != 1) {
+            count(worker_counter::dropped_multi_segment);
+            drops_[drop_count++] = mbuf;
+            continue;
+        }
+        auto* data = rte_pktmbuf_mtod(mbuf, std::uint8_t*);
+        const std::size_t length = rte_pktmbuf_data_len(mbuf);
+        const auto what = packet::classify(std::span<const std::uint8_t>(data, length), queue.identity);
+        if (has_reply(what.kind)) {
+            // The whole buffer after the frame is usable: a neighbour
+            // advertisement may be longer than the solicitation.
+            const std::size_t room = length + rte_pktmbuf_tailroom(mbuf);
+            const std::size_t reply =
+                packet::respond(std::span<std::uint8_t>(data, room), length, what, queue.identity);
+            if (reply != 0) {
+                mbuf->data_len = static_cast<std::uint16_t>(reply);
+                mbuf->pkt_len = static_cast<std::uint32_t>(reply);
+                count(reply_counter(what.kind));
+                replies_[reply_count++] = mbuf;
+                continue;
+            }
+        }
+        count(drop_reason(what.kind));
+        drops_[drop_count++] = mbuf;
+    }
+
+    if (reply_count != 0) {
+        const auto tx_queue = static_cast<std::uint16_t>(settings_.index);
+        const std::uint16_t sent = rte_eth_tx_burst(queue.port_id, tx_queue, replies_.data(), reply_count);
+        count(worker_counter::tx_packets, sent);
+        if (sent < reply_count) {
+            count(worker_counter::dropped_tx_full, reply_count - sent);
+            rte_pktmbuf_free_bulk(replies_.data() + sent, reply_count - sent);
+        }
+    }
+    if (drop_count != 0) {
+        rte_pktmbuf_free_bulk(drops_.data(), drop_count);
+    }
+    return received;
+}
+
+std::uint32_t worker::poll_all() {
+    std::uint32_t received = 0;
+    for (const auto& queue : settings_.queues) {
+        received += poll(queue);
+    }
+    return received;
+}
+
+void worker::run() {
+    while (!quit_.load(std::memory_order_relaxed)) {
+        if (poll_all() != 0) {
+            backoff_.on_work();
+            continue;
+        }
+        const idle_action action = backoff_.on_empty();
+        if (action.what == idle_action::kind::pause) {
+            rte_pause();
+        } else if (action.what == idle_action::kind::sleep) {
+            count(worker_counter::idle_sleeps);
+            rte_delay_us_sleep(action.sleep_us);
+        }
+    }
+}
+
+int worker::launch(void* self) {
+    static_cast<worker*>(self)->run();
+    return 0;
+}
+
+}  // namespace tandem::dataplane::io
