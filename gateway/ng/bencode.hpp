@@ -5,7 +5,8 @@
 // depth, element count and string size, and returns an error (never throws,
 // never crashes) on any malformed input. Dictionaries keep their keys sorted
 // and unique, as the encoding requires; decode rejects unsorted or duplicate
-// keys only when limits.strict_keys is set (rtpengine itself accepts them).
+// keys only when limits.strict_keys is set (rtpengine itself accepts them);
+// otherwise a duplicated key keeps its first value, the one rtpengine reads.
 
 #include <cstdint>
 #include <map>
@@ -35,6 +36,14 @@ class value {
     value(list items) : data_(std::move(items)) {}
     value(dict entries) : data_(std::move(entries)) {}
 
+    // Defined out of line: inlined copies and moves of this recursive variant
+    // trip g++ 12's -Wmaybe-uninitialized false positive in every caller.
+    value(const value& other);
+    value(value&& other) noexcept;
+    value& operator=(const value& other);
+    value& operator=(value&& other) noexcept;
+    ~value();
+
     [[nodiscard]] bool is_integer() const { return std::holds_alternative<std::int64_t>(data_); }
     [[nodiscard]] bool is_string() const { return std::holds_alternative<std::string>(data_); }
     [[nodiscard]] bool is_list() const { return std::holds_alternative<list>(data_); }
@@ -61,10 +70,10 @@ class value {
 };
 
 struct decode_limits {
-    std::size_t max_depth = 32;          // nested lists/dicts
-    std::size_t max_elements = 65536;    // total values in one document
-    std::size_t max_string = 1 << 20;    // one string's length (an SDP fits)
-    bool strict_keys = false;            // reject unsorted/duplicate dict keys
+    std::size_t max_depth = 32;        // nested lists/dicts
+    std::size_t max_elements = 65536;  // total values in one document
+    std::size_t max_string = 1 << 20;  // one string's length (an SDP fits)
+    bool strict_keys = false;          // reject unsorted/duplicate dict keys
 };
 
 // Decodes exactly one value that must span the whole input.

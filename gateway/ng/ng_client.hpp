@@ -20,7 +20,8 @@ struct client_options {
 
 class client {
   public:
-    static result<std::unique_ptr<client>> connect(const config::endpoint& target, client_options options = {});
+    static result<std::unique_ptr<client>> connect(const config::endpoint& target,
+                                                   client_options options = {});
     ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;

@@ -30,16 +30,19 @@ struct request_context {
 using request_handler = std::function<value(const value& request, const request_context& context)>;
 
 struct server_counters {
-    std::atomic<std::uint64_t> requests{0};       // datagrams that parsed
-    std::atomic<std::uint64_t> replies_cached{0}; // answered from the cache
-    std::atomic<std::uint64_t> malformed{0};      // could not parse
-    std::atomic<std::uint64_t> errors{0};         // replies with result=error
-    std::atomic<std::uint64_t> send_failed{0};    // replies the kernel refused (dropped)
+    std::atomic<std::uint64_t> requests{0};        // datagrams that parsed
+    std::atomic<std::uint64_t> replies_cached{0};  // answered from the cache
+    std::atomic<std::uint64_t> malformed{0};       // could not parse
+    std::atomic<std::uint64_t> errors{0};          // replies with result=error
+    std::atomic<std::uint64_t> send_failed{0};     // replies the kernel refused (dropped)
 };
 
 struct server_options {
-    std::int64_t cache_ttl_ms = 30'000;   // how long a reply is replayable
+    std::int64_t cache_ttl_ms = 30'000;  // how long a reply is replayable
     std::size_t cache_max_entries = 65536;
+    // Replies carry SDP, so the entry count alone does not bound memory:
+    // the oldest entries also go when cookies + replies exceed this.
+    std::size_t cache_max_bytes = 64 << 20;
 };
 
 class server {
@@ -51,8 +54,8 @@ class server {
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    void run();   // until stop()
-    void stop();  // thread-safe
+    void run();                                      // until stop()
+    void stop();                                     // thread-safe
     [[nodiscard]] std::uint16_t local_port() const;  // the bound port (useful with port 0)
     [[nodiscard]] const server_counters& counters() const;
 
