@@ -7,7 +7,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include "dataplane/control/ng_handler.hpp"
 #include "dataplane/io/appliance.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/core/clock.hpp"
@@ -49,6 +48,6 @@ int main(int argc, char** argv) {
         metrics = std::move(started.value());
     }
     dataplane::io::appliance appliance(
-        *settings, {logs, metrics.get(), dataplane::control::make_request_handler(), time});
+        *settings, {logs, metrics.get(), time});
     return appliance.run();
 }

@@ -17,7 +17,9 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "dataplane/control/ng_control.hpp"
 #include "dataplane/io/eal.hpp"
+#include "dataplane/media/worker_rings.hpp"
 #include "dataplane/io/port.hpp"
 #include "dataplane/io/port_metrics.hpp"
 #include "dataplane/io/worker.hpp"
@@ -170,20 +172,43 @@ int appliance::run() {
     // (port, rx queue) pairs dealt round-robin to the workers.
     std::vector<worker_settings> plans(worker_count);
     std::size_t next = 0;
-    for (const auto& port : ports) {
+    for (std::size_t index = 0; index < ports.size(); ++index) {
+        const auto& port = ports[index];
+        const auto& port_settings = dataplane.ports[index];  // opened in config order
+        worker_queue plan_queue{port->id(), 0, port->identity(), {}, false};
+        plan_queue.network.identity = port->identity();
+        plan_queue.network.ipv4_prefix = port_settings.ipv4_prefix;
+        plan_queue.network.ipv6_prefix = port_settings.ipv6_prefix;
+        if (!port_settings.ipv4_gateway.empty()) {
+            plan_queue.network.ipv4_gateway = packet::parse_ipv4_address(port_settings.ipv4_gateway);
+        }
+        if (!port_settings.ipv6_gateway.empty()) {
+            plan_queue.network.ipv6_gateway = packet::parse_ipv6_address(port_settings.ipv6_gateway);
+        }
         for (std::uint16_t queue = 0; queue < port->rx_queues(); ++queue) {
-            plans[next % worker_count].queues.push_back(worker_queue{port->id(), queue, port->identity()});
+            plan_queue.rx_queue = queue;
+            plans[next % worker_count].queues.push_back(plan_queue);
             ++next;
         }
     }
     const polling_mode polling = dataplane.polling == "busy" ? polling_mode::busy : polling_mode::adaptive;
     auto counters = std::make_shared<metrics::worker_counters>(worker_counter_specs, worker_count);
+
+    // The relay: one table and command ring per worker, sized to the port
+    // range, and the control thread's session manager feeding them.
+    media::relay_table_config table_config;
+    table_config.ports = static_cast<std::size_t>(dataplane.media.port_max) + 1;
+    media::worker_rings rings(worker_count, table_config, 1U << 16);
+    auto relay_counters =
+        std::make_shared<metrics::worker_counters>(media::relay_counter_specs, worker_count);
+    control::ng_control sessions(control::media_settings_from(dataplane), rings, services_.time);
     std::vector<std::unique_ptr<worker>> workers;
     std::vector<std::string> worker_labels;
     for (std::size_t i = 0; i < worker_count; ++i) {
         plans[i].index = i;
         plans[i].burst_size = dataplane.burst_size;
         plans[i].polling = polling;
+        plans[i].relay = relay_binding{&rings.table(i), &rings.commands(i), relay_counters.get(), pool.get()};
         workers.push_back(std::make_unique<worker>(std::move(plans[i]), *counters, stop_requested));
         worker_labels.push_back(std::to_string(worker_lcores.empty() ? main_lcore : worker_lcores[i]));
     }
@@ -197,9 +222,14 @@ int appliance::run() {
         detach_on_exit.collector = std::make_shared<port_stats_collector>(std::move(entries));
         services_.metrics->add(detach_on_exit.collector);
         services_.metrics->add(metrics::make_worker_collector(counters, "lcore", worker_labels));
+        services_.metrics->add(metrics::make_worker_collector(relay_counters, "lcore", worker_labels));
+        services_.metrics->add(sessions.collector());
     }
 
-    auto server = ng::server::bind(dataplane.control, services_.control, services_.time);
+    ng::server_options control_options;
+    control_options.on_tick = [&sessions] { sessions.tick(); };
+    control_options.tick_interval_ms = 20;
+    auto server = ng::server::bind(dataplane.control, sessions.handler(), services_.time, control_options);
     if (!server) {
         log->error("ng control on udp {}:{}: {}", dataplane.control.address, dataplane.control.port,
                    server.message());

@@ -22,7 +22,6 @@ namespace tandem::dataplane::io {
 struct appliance_services {
     const log::log_factory& logs;
     metrics::metrics_service* metrics;  // null when metrics are disabled
-    ng::request_handler control;        // answers ng requests on the control thread
     const tandem::clock& time;
 };
 

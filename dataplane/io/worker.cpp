@@ -1,6 +1,7 @@
 #include "dataplane/io/worker.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -28,7 +29,7 @@ constexpr worker_counter drop_reason(packet::verdict kind) {
         case verdict::fragment_for_us:
             return worker_counter::dropped_fragment;
         case verdict::udp_for_us:
-            return worker_counter::dropped_udp_no_session;
+            return worker_counter::dropped_udp_no_relay;
         case verdict::arp_request_for_us:
         case verdict::icmp_echo_for_us:
         case verdict::icmpv6_echo_for_us:
@@ -75,6 +76,11 @@ std::uint16_t worker::poll(const worker_queue& queue) {
     }
     count(worker_counter::rx_packets, received);
 
+    // One clock read per burst: CLOCK_MONOTONIC through the vDSO, the same
+    // clock the control thread's timeouts use.
+    const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count();
     std::uint16_t reply_count = 0;
     std::uint16_t drop_count = 0;
     for (std::uint16_t i = 0; i < received; ++i) {
@@ -87,6 +93,22 @@ std::uint16_t worker::poll(const worker_queue& queue) {
         auto* data = rte_pktmbuf_mtod(mbuf, std::uint8_t*);
         const std::size_t length = rte_pktmbuf_data_len(mbuf);
         const auto what = packet::classify(std::span<const std::uint8_t>(data, length), queue.identity);
+        if (what.kind == packet::verdict::udp_for_us && settings_.relay.table != nullptr) {
+            if (!relay(mbuf, queue, what, now_ns, reply_count)) {
+                drops_[drop_count++] = mbuf;
+            }
+            continue;
+        }
+        if (what.kind == packet::verdict::arp_reply || what.kind == packet::verdict::arp_request_for_us ||
+            what.kind == packet::verdict::neighbor_solicitation_for_us || what.kind == packet::verdict::other_for_us) {
+            // Neighbours announce themselves in ARP and ND; learning costs
+            // one short parse and saves a solicitation later.
+            neighbours_.learn_from_frame(std::span<const std::uint8_t>(data, length), now_ns);
+            if (what.kind == packet::verdict::arp_reply) {
+                drops_[drop_count++] = mbuf;
+                continue;
+            }
+        }
         if (has_reply(what.kind)) {
             // The whole buffer after the frame is usable: a neighbour
             // advertisement may be longer than the solicitation.
@@ -120,7 +142,57 @@ std::uint16_t worker::poll(const worker_queue& queue) {
     return received;
 }
 
+bool worker::relay(rte_mbuf* mbuf, const worker_queue& queue, const packet::classification& what,
+                   std::int64_t now_ns, std::uint16_t& tx_count) {
+    auto* data = rte_pktmbuf_mtod(mbuf, std::uint8_t*);
+    const std::size_t length = rte_pktmbuf_data_len(mbuf);
+    const auto& binding = settings_.relay;
+    const auto result = media::relay_udp(*binding.table, neighbours_, queue.network,
+                                         std::span<std::uint8_t>(data, length), what, now_ns,
+                                         media::relay_counters{binding.counters, settings_.index, 0},
+                                         queue.checksum_offload ? media::checksum_mode::offload
+                                                                : media::checksum_mode::software);
+    if (result.forwarded()) {
+        mbuf->data_len = static_cast<std::uint16_t>(result.frame_length);
+        mbuf->pkt_len = static_cast<std::uint32_t>(result.frame_length);
+        if (queue.checksum_offload) {
+            mbuf->l2_len = result.l3_offset;
+            mbuf->l3_len = static_cast<std::uint16_t>(result.l4_offset - result.l3_offset);
+            mbuf->ol_flags = result.family == 4 ? (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM) : RTE_MBUF_F_TX_IPV6;
+            if (result.udp_checksum) {
+                mbuf->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+            }
+        }
+        count(worker_counter::relayed_bytes, result.frame_length - result.l4_offset - 8);
+        replies_[tx_count++] = mbuf;
+        return true;
+    }
+    if (result.needs_resolution() && result.solicit && binding.pool != nullptr) {
+        // The datagram is lost either way (no queueing on a worker); ask for
+        // the next hop so the following ones get through.
+        rte_mbuf* request = rte_pktmbuf_alloc(binding.pool);
+        if (request != nullptr) {
+            auto* out = rte_pktmbuf_mtod(request, std::uint8_t*);
+            const std::size_t room = rte_pktmbuf_tailroom(request);
+            const std::size_t built = media::build_solicitation_into(std::span<std::uint8_t>(out, room),
+                                                                     queue.network, result.next_hop);
+            if (built != 0) {
+                request->data_len = static_cast<std::uint16_t>(built);
+                request->pkt_len = static_cast<std::uint32_t>(built);
+                replies_[tx_count++] = request;
+                count(worker_counter::solicitations);
+            } else {
+                rte_pktmbuf_free(request);
+            }
+        }
+    }
+    return false;
+}
+
 std::uint32_t worker::poll_all() {
+    if (settings_.relay.commands != nullptr) {
+        settings_.relay.table->apply_all(*settings_.relay.commands);
+    }
     std::uint32_t received = 0;
     for (const auto& queue : settings_.queues) {
         received += poll(queue);

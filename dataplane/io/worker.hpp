@@ -13,11 +13,15 @@
 #include <vector>
 
 #include "dataplane/io/idle_backoff.hpp"
+#include "dataplane/media/neighbour_table.hpp"
+#include "dataplane/media/relay_table.hpp"
+#include "dataplane/media/spsc_ring.hpp"
 #include "dataplane/packet/addresses.hpp"
 #include "dataplane/packet/classify.hpp"
 #include "gateway/metrics/worker_counters.hpp"
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace tandem::dataplane::io {
 
@@ -41,8 +45,11 @@ namespace tandem::dataplane::io {
     X(dropped_other_for_us, "tandem_worker_dropped_other_for_us_total",                                 \
       "Packets to a port address with a protocol the data plane does not serve (TCP, other ICMP)")      \
     X(dropped_fragment, "tandem_worker_dropped_fragment_total", "IP fragments dropped (no reassembly)") \
-    X(dropped_udp_no_session, "tandem_worker_dropped_udp_no_session_total",                             \
-      "UDP datagrams to a port address that match no media session")                                    \
+    X(dropped_udp_no_relay, "tandem_worker_dropped_udp_no_relay_total",                                 \
+      "UDP datagrams to a port address while the worker has no relay table")                            \
+    X(relayed_bytes, "tandem_bytes_total", "Bytes of UDP payload relayed (RTP and RTCP)")               \
+    X(solicitations, "tandem_worker_neighbour_solicitations_total",                                     \
+      "ARP requests / neighbour solicitations sent for unresolved next hops")                            \
     X(dropped_multi_segment, "tandem_worker_dropped_multi_segment_total",                               \
       "Frames dropped: spread over several mbufs (scatter is not enabled)")                             \
     X(dropped_reply_failed, "tandem_worker_dropped_reply_failed_total",                                 \
@@ -66,6 +73,18 @@ struct worker_queue {
     std::uint16_t port_id = 0;
     std::uint16_t rx_queue = 0;
     packet::port_identity identity;
+    media::port_network network;  // identity plus prefixes and gateways, for the relay
+    bool checksum_offload = false;  // the port computes IPv4/UDP checksums on tx
+};
+
+// What a worker relays with: its own table, neighbour cache and command
+// ring (filled by the control thread), its row of relay counters, and a
+// pool for the ARP requests / neighbour solicitations it originates.
+struct relay_binding {
+    media::relay_table* table = nullptr;
+    media::spsc_ring<media::relay_command>* commands = nullptr;
+    metrics::worker_counters* counters = nullptr;  // relay_counter_specs
+    rte_mempool* pool = nullptr;
 };
 
 struct worker_settings {
@@ -73,6 +92,7 @@ struct worker_settings {
     std::vector<worker_queue> queues;
     std::uint16_t burst_size = 32;  // 1..max_burst
     polling_mode polling = polling_mode::adaptive;
+    relay_binding relay;
 };
 
 class worker {
@@ -97,8 +117,13 @@ class worker {
         counters_.add(settings_.index, static_cast<std::size_t>(which), amount);
     }
 
+    // Relays one UDP datagram; true when `mbuf` now goes out (tx list).
+    bool relay(rte_mbuf* mbuf, const worker_queue& queue, const packet::classification& what,
+               std::int64_t now_ns, std::uint16_t& tx_count);
+
     worker_settings settings_;
     metrics::worker_counters& counters_;
+    media::neighbour_table neighbours_;
     const std::atomic<bool>& quit_;
     idle_backoff backoff_;
     std::array<rte_mbuf*, max_burst> received_{};

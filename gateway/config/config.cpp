@@ -574,6 +574,8 @@ std::vector<field<port_config>> port_fields() {
         unsigned_field("rx_descriptors", &p::rx_descriptors, descriptors),
         unsigned_field("tx_descriptors", &p::tx_descriptors, descriptors),
         unsigned_field("mtu", &p::mtu, {576, 9600}),
+        ip_field("ipv4_gateway", &p::ipv4_gateway, ip_family::v4, true),
+        ip_field("ipv6_gateway", &p::ipv6_gateway, ip_family::v6, true),
     };
 }
 
@@ -599,6 +601,20 @@ status check_unique_ports(const std::vector<port_config>& ports, const std::vect
     return {};
 }
 
+std::vector<field<media_config>> media_fields() {
+    using m = media_config;
+    return {
+        unsigned_field("port_min", &m::port_min, {1024, 65534}),
+        unsigned_field("port_max", &m::port_max, {1025, 65535}),
+        unsigned_field("max_sessions", &m::max_sessions, {1, 1000000}),
+        unsigned_field("timeout_s", &m::timeout_s, {0, 86400}),
+        unsigned_field("silent_timeout_s", &m::silent_timeout_s, {0, 86400}),
+        unsigned_field("final_timeout_s", &m::final_timeout_s, {0, 604800}),
+        unsigned_field("delete_delay_s", &m::delete_delay_s, {0, 3600}),
+        unsigned_field("learning_window_ms", &m::learning_window_ms, {0, 60000}),
+    };
+}
+
 std::vector<field<dataplane_config>> dataplane_fields() {
     using d = dataplane_config;
     return {
@@ -609,6 +625,21 @@ std::vector<field<dataplane_config>> dataplane_fields() {
         unsigned_field("burst_size", &d::burst_size, {1, 256}),
         choice_field("polling", &d::polling, {"busy", "adaptive"}),
         mapping_field("control", &d::control, endpoint_fields),
+        {"media",
+         [](const YAML::Node& node, const site& where, dataplane_config& out) -> status {
+             if (auto read = read_mapping(node, where, media_fields(), out.media); !read) {
+                 return read;
+             }
+             // Two pairs at least: one call needs a pair on each side.
+             if (static_cast<unsigned>(out.media.port_min) + 3U > out.media.port_max) {
+                 const YAML::Node max_node = node.IsMap() ? node["port_max"] : YAML::Node();
+                 const int line = max_node ? line_of(max_node, where.line) : where.line;
+                 return where.child("port_max", line)
+                     .fail(std::to_string(out.media.port_max) + " leaves no room above port_min " +
+                           std::to_string(out.media.port_min) + ", expected at least port_min + 3");
+             }
+             return {};
+         }},
     };
 }
 

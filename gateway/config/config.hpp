@@ -65,6 +65,22 @@ struct port_config {
     std::uint16_t rx_descriptors = 1024;  // 64..16384, power of two
     std::uint16_t tx_descriptors = 1024;  // 64..16384, power of two
     std::uint16_t mtu = 1500;        // 576..9600
+    // Next hops for media peers outside the port's subnets; empty: none
+    // (such peers are then unreachable and counted as unresolved).
+    std::string ipv4_gateway;
+    std::string ipv6_gateway;
+};
+
+// The relay's sessions (rtpengine's equivalents in brackets).
+struct media_config {
+    std::uint16_t port_min = 30000;        // RTP ports, even; RTCP = RTP + 1  (port-min)
+    std::uint16_t port_max = 39999;        // (port-max); port_min < port_max
+    std::uint32_t max_sessions = 10000;    // offers for new calls beyond get "load limit" (max-sessions)
+    std::uint32_t timeout_s = 60;          // no media while sending: call deleted (timeout)
+    std::uint32_t silent_timeout_s = 3600; // no media while on hold (silent-timeout)
+    std::uint32_t final_timeout_s = 0;     // deleted regardless after this long; 0 = never (final-timeout)
+    std::uint32_t delete_delay_s = 0;      // default delay of ng delete (delete-delay)
+    std::uint32_t learning_window_ms = 3000;  // the peer may move during this window, then locks
 };
 
 struct dataplane_config {
@@ -74,6 +90,7 @@ struct dataplane_config {
     std::uint16_t burst_size = 32;    // 1..256
     std::string polling = "adaptive"; // busy | adaptive
     endpoint control{"127.0.0.1", 2223};  // ng protocol (UDP)
+    media_config media;
 };
 
 struct metrics_config {

@@ -1,5 +1,6 @@
 #include "gateway/ng/ng_server.hpp"
 
+#include <algorithm>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -254,9 +255,17 @@ result<std::unique_ptr<server>> server::bind(const config::endpoint& listen, req
 
 void server::run() {
     impl& state = *impl_;
+    const std::int64_t tick_ms = state.options.on_tick ? state.options.tick_interval_ms : 0;
+    const int timeout_ms = tick_ms > 0 ? static_cast<int>(std::min<std::int64_t>(tick_ms, poll_timeout_ms))
+                                       : poll_timeout_ms;
+    std::int64_t next_tick_ms = state.time.now_ms() + tick_ms;
     while (!state.stopping.load(std::memory_order_acquire)) {
+        if (tick_ms > 0 && state.time.now_ms() >= next_tick_ms) {
+            state.options.on_tick();
+            next_tick_ms = state.time.now_ms() + tick_ms;
+        }
         pollfd watched[2] = {{state.socket_fd, POLLIN, 0}, {state.wake_fd, POLLIN, 0}};
-        const int ready = ::poll(watched, 2, poll_timeout_ms);
+        const int ready = ::poll(watched, 2, timeout_ms);
         if (ready <= 0) {
             continue;  // timeout or EINTR: re-check the flag
         }

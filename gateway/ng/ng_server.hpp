@@ -43,6 +43,11 @@ struct server_options {
     // Replies carry SDP, so the entry count alone does not bound memory:
     // the oldest entries also go when cookies + replies exceed this.
     std::size_t cache_max_bytes = 64 << 20;
+    // Periodic work on the server's own thread (the session manager's
+    // timeouts and worker events), so the handler and it never run at once.
+    // Called about every tick_interval_ms while run() runs; 0 disables it.
+    std::function<void()> on_tick;
+    std::int64_t tick_interval_ms = 0;
 };
 
 class server {

@@ -5,8 +5,10 @@ here, deleted afterwards), so kernel peers, taps and listening ports never
 touch the host's interfaces and tests can run side by side.
 """
 
+import ctypes
 import os
 import shutil
+import threading
 import signal
 import socket
 import subprocess
@@ -52,6 +54,26 @@ class NetNs:
 
     def popen(self, args, **kwargs):
         return subprocess.Popen(self.prefix() + [str(a) for a in args], **kwargs)
+
+    def socket(self, family=socket.AF_INET, kind=socket.SOCK_DGRAM):
+        """A socket created inside the namespace (setns in a throwaway thread:
+        a socket stays in the namespace it was created in)."""
+        made = {}
+
+        def create():
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            with open(f"/var/run/netns/{self.name}") as handle:
+                if libc.setns(handle.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
+                    made["error"] = OSError(ctypes.get_errno(), "setns failed")
+                    return
+            made["socket"] = socket.socket(family, kind)
+
+        thread = threading.Thread(target=create)
+        thread.start()
+        thread.join()
+        if "error" in made:
+            raise made["error"]
+        return made["socket"]
 
     def delete(self):
         subprocess.run(["ip", "netns", "delete", self.name], check=False)

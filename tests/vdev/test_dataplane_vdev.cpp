@@ -113,7 +113,7 @@ class ring_port {
 
     [[nodiscard]] bool ok() const { return port_ != nullptr; }
     ethernet_port& port() { return *port_; }
-    worker_queue queue() const { return worker_queue{port_->id(), 0, port_->identity()}; }
+    worker_queue queue() const { return worker_queue{port_->id(), 0, port_->identity(), {}, false}; }
     packet::ipv4_flow flow_to_us() const { return {peer_mac, port_->identity().mac, peer_ip, our_ip}; }
 
     void inject(const bytes& frame) {
@@ -316,7 +316,7 @@ TEST_F(worker_test, garbage_is_counted_and_dropped) {
     EXPECT_TRUE(ring.drain().empty());
     EXPECT_EQ(counter(worker_counter::dropped_malformed), 3U);
     EXPECT_EQ(counter(worker_counter::dropped_not_for_us), 1U);
-    EXPECT_EQ(counter(worker_counter::dropped_udp_no_session), 1U);
+    EXPECT_EQ(counter(worker_counter::dropped_udp_no_relay), 1U);
     EXPECT_EQ(counter(worker_counter::tx_packets), 0U);
 }
 

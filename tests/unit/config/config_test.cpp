@@ -56,7 +56,15 @@ std::string describe(const appliance_config& c) {
         line(key + "rx_queues", std::to_string(p.rx_queues));
         line(key + "descriptors", std::to_string(p.rx_descriptors) + " " + std::to_string(p.tx_descriptors));
         line(key + "mtu", std::to_string(p.mtu));
+        line(key + "gateways", p.ipv4_gateway + " " + p.ipv6_gateway);
     }
+    const auto& m = c.dataplane.media;
+    line("dataplane.media.ports", std::to_string(m.port_min) + "-" + std::to_string(m.port_max));
+    line("dataplane.media.max_sessions", std::to_string(m.max_sessions));
+    line("dataplane.media.timeouts", std::to_string(m.timeout_s) + " " + std::to_string(m.silent_timeout_s) +
+                                         " " + std::to_string(m.final_timeout_s));
+    line("dataplane.media.delete_delay_s", std::to_string(m.delete_delay_s));
+    line("dataplane.media.learning_window_ms", std::to_string(m.learning_window_ms));
     line("dataplane.mbufs", std::to_string(c.dataplane.mbufs));
     line("dataplane.burst_size", std::to_string(c.dataplane.burst_size));
     line("dataplane.polling", c.dataplane.polling);
@@ -285,7 +293,29 @@ TEST(config_errors, unknown_key_nested) {
         "tandem.yaml:3: signaling.listn: unknown key, expected one of listen, user_agent, media_control");
     EXPECT_EQ(parse_error("dataplane:\n  ports:\n    - name: a\n      mtux: 1500\n"),
               "tandem.yaml:4: dataplane.ports[0].mtux: unknown key, expected one of name, device, ipv4, "
-              "ipv4_prefix, ipv6, ipv6_prefix, rx_queues, rx_descriptors, tx_descriptors, mtu");
+              "ipv4_prefix, ipv6, ipv6_prefix, rx_queues, rx_descriptors, tx_descriptors, mtu, ipv4_gateway, "
+              "ipv6_gateway");
+}
+
+TEST(config_media, overrides_and_port_range_checks) {
+    const auto config = parse_ok(
+        "dataplane:\n  media:\n    port_min: 20000\n    port_max: 20999\n    max_sessions: 50\n"
+        "    timeout_s: 30\n    delete_delay_s: 10\n");
+    EXPECT_EQ(config.dataplane.media.port_min, 20000);
+    EXPECT_EQ(config.dataplane.media.port_max, 20999);
+    EXPECT_EQ(config.dataplane.media.max_sessions, 50U);
+    EXPECT_EQ(config.dataplane.media.timeout_s, 30U);
+    EXPECT_EQ(config.dataplane.media.delete_delay_s, 10U);
+    EXPECT_EQ(config.dataplane.media.silent_timeout_s, 3600U);
+    EXPECT_EQ(parse_error("dataplane:\n  media:\n    port_min: 30000\n    port_max: 30001\n"),
+              "tandem.yaml:4: dataplane.media.port_max: 30001 leaves no room above port_min 30000, expected at "
+              "least port_min + 3");
+    EXPECT_EQ(parse_error("dataplane:\n  media:\n    port_min: 80\n"),
+              "tandem.yaml:3: dataplane.media.port_min: 80 is out of range, expected an integer from 1024 to "
+              "65534");
+    EXPECT_EQ(parse_error("dataplane:\n  ports:\n    - ipv4_gateway: 192.0.2.300\n"),
+              "tandem.yaml:3: dataplane.ports[0].ipv4_gateway: \"192.0.2.300\" is not an IPv4 address, expected "
+              "an IPv4 literal or an empty string");
 }
 
 TEST(config_errors, reserved_sections_are_refused_by_name) {

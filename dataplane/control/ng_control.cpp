@@ -1,0 +1,157 @@
+#include "dataplane/control/ng_control.hpp"
+
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+
+#include "gateway/ng/ng_message.hpp"
+
+namespace tandem::dataplane::control {
+
+namespace {
+
+// "192.0.2.1:5060" -> "192.0.2.1", "[2001:db8::1]:5060" -> "2001:db8::1".
+std::string address_of(const std::string& peer) {
+    if (!peer.empty() && peer.front() == '[') {
+        const auto close = peer.find(']');
+        return close == std::string::npos ? std::string() : peer.substr(1, close - 1);
+    }
+    const auto colon = peer.rfind(':');
+    return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+class gauges_collector final : public prometheus::Collectable {
+  public:
+    explicit gauges_collector(std::shared_ptr<const session_gauges> gauges) : gauges_(std::move(gauges)) {}
+
+    [[nodiscard]] std::vector<prometheus::MetricFamily> Collect() const override {
+        std::vector<prometheus::MetricFamily> families;
+        auto add = [&families](const char* name, const char* help, prometheus::MetricType type, double value,
+                               std::vector<prometheus::ClientMetric::Label> labels = {}) {
+            for (auto& family : families) {
+                if (family.name == name) {
+                    prometheus::ClientMetric metric;
+                    metric.label = std::move(labels);
+                    (type == prometheus::MetricType::Counter ? metric.counter.value : metric.gauge.value) = value;
+                    family.metric.push_back(std::move(metric));
+                    return;
+                }
+            }
+            prometheus::MetricFamily family;
+            family.name = name;
+            family.help = help;
+            family.type = type;
+            prometheus::ClientMetric metric;
+            metric.label = std::move(labels);
+            (type == prometheus::MetricType::Counter ? metric.counter.value : metric.gauge.value) = value;
+            family.metric.push_back(std::move(metric));
+            families.push_back(std::move(family));
+        };
+        const auto& g = *gauges_;
+        auto get = [](const std::atomic<std::uint64_t>& value) {
+            return static_cast<double>(value.load(std::memory_order_relaxed));
+        };
+        using type = prometheus::MetricType;
+        add("tandem_sessions", "Media sessions (calls) anchored now", type::Gauge, get(g.sessions));
+        add("tandem_sessions_total", "Media sessions created", type::Counter, get(g.sessions_created));
+        add("tandem_sessions_ended_total", "Media sessions ended, by reason", type::Counter,
+            get(g.sessions_deleted) - get(g.timed_out) - get(g.silent_timed_out) - get(g.final_timed_out),
+            {{"reason", "deleted"}});
+        add("tandem_sessions_ended_total", "", type::Counter, get(g.timed_out), {{"reason", "timeout"}});
+        add("tandem_sessions_ended_total", "", type::Counter, get(g.silent_timed_out),
+            {{"reason", "silent_timeout"}});
+        add("tandem_sessions_ended_total", "", type::Counter, get(g.final_timed_out),
+            {{"reason", "final_timeout"}});
+        add("tandem_offers_rejected_total", "Offers for new sessions refused, by reason", type::Counter,
+            get(g.rejected_load), {{"reason", "load_limit"}});
+        add("tandem_offers_rejected_total", "", type::Counter, get(g.rejected_drain), {{"reason", "draining"}});
+        add("tandem_offers_rejected_total", "", type::Counter, get(g.rejected_ports), {{"reason", "no_ports"}});
+        add("tandem_ng_request_errors_total", "ng requests answered with result=error", type::Counter,
+            get(g.request_errors));
+        add("tandem_relay_commands_dropped_total", "Commands lost because a worker's ring was full",
+            type::Counter, get(g.commands_dropped));
+        add("tandem_ports_free", "Media ports free in the pool", type::Gauge, get(g.ports_free));
+        add("tandem_ports_total", "Media ports in the pool", type::Gauge, get(g.ports_total));
+        add("tandem_draining", "1 while the node refuses new sessions", type::Gauge,
+            g.draining.load(std::memory_order_relaxed) ? 1.0 : 0.0);
+        return families;
+    }
+
+  private:
+    std::shared_ptr<const session_gauges> gauges_;
+};
+
+}  // namespace
+
+media::media_settings media_settings_from(const config::dataplane_config& dataplane) {
+    media::media_settings out;
+    if (!dataplane.ports.empty()) {
+        out.ipv4_address = dataplane.ports.front().ipv4;
+        out.ipv6_address = dataplane.ports.front().ipv6;
+    }
+    const auto& media = dataplane.media;
+    out.port_min = media.port_min;
+    out.port_max = media.port_max;
+    out.max_sessions = media.max_sessions;
+    out.timeout_s = media.timeout_s;
+    out.silent_timeout_s = media.silent_timeout_s;
+    out.final_timeout_s = media.final_timeout_s;
+    out.delete_delay_s = media.delete_delay_s;
+    out.learning_window_ms = media.learning_window_ms;
+    return out;
+}
+
+ng_control::ng_control(media::media_settings settings, media::relay_workers& workers, const clock& time)
+    : sessions_(std::move(settings), workers, time), gauges_(std::make_shared<session_gauges>()) {
+    publish_gauges();
+}
+
+ng::value ng_control::handle(const ng::value& request, const ng::request_context& context) {
+    // Tandem's own command: drain on/off (rtpengine does this from its CLI).
+    if (const auto command = request.find_string("command"); command && *command == "drain") {
+        const auto enable = request.find_string("enable").value_or("yes");
+        sessions_.set_draining(enable != "no");
+        publish_gauges();
+        return ng::value(ng::dict{{"result", ng::value("ok")},
+                                  {"draining", ng::value(sessions_.draining() ? "yes" : "no")}});
+    }
+    auto reply = sessions_.handle(request, address_of(context.peer));
+    publish_gauges();
+    return reply;
+}
+
+void ng_control::tick() {
+    sessions_.poll();
+    publish_gauges();
+}
+
+ng::request_handler ng_control::handler() {
+    return [this](const ng::value& request, const ng::request_context& context) {
+        return handle(request, context);
+    };
+}
+
+std::shared_ptr<prometheus::Collectable> ng_control::collector() const {
+    return std::make_shared<gauges_collector>(gauges_);
+}
+
+void ng_control::publish_gauges() {
+    const auto& totals = sessions_.totals();
+    auto& g = *gauges_;
+    constexpr auto relaxed = std::memory_order_relaxed;
+    g.sessions.store(sessions_.sessions(), relaxed);
+    g.sessions_created.store(totals.sessions_created, relaxed);
+    g.sessions_deleted.store(totals.sessions_deleted, relaxed);
+    g.timed_out.store(totals.sessions_timed_out, relaxed);
+    g.silent_timed_out.store(totals.sessions_silent_timed_out, relaxed);
+    g.final_timed_out.store(totals.sessions_final_timed_out, relaxed);
+    g.rejected_load.store(totals.offers_rejected_load, relaxed);
+    g.rejected_drain.store(totals.offers_rejected_drain, relaxed);
+    g.rejected_ports.store(totals.offers_rejected_ports, relaxed);
+    g.request_errors.store(totals.requests_errors, relaxed);
+    g.commands_dropped.store(totals.commands_dropped, relaxed);
+    g.ports_free.store(sessions_.free_port_pairs() * 2, relaxed);
+    g.ports_total.store(sessions_.total_port_pairs() * 2, relaxed);
+    g.draining.store(sessions_.draining(), relaxed);
+}
+
+}  // namespace tandem::dataplane::control

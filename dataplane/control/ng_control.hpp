@@ -1,0 +1,63 @@
+#pragma once
+// The data plane's control thread: ng requests in, session changes out to
+// the workers. Wraps the session manager (dataplane/media) with what the
+// process needs around it: the requester's address as received-from, a
+// periodic tick (worker events, timeouts), and Prometheus metrics read from
+// a snapshot that the control thread publishes, so a scrape never touches
+// session state.
+//
+// handle() and tick() run on the ng server's thread only (see
+// ng::server_options::on_tick); the collector runs on the scrape thread.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <prometheus/collectable.h>
+
+#include "dataplane/media/session_manager.hpp"
+#include "gateway/core/clock.hpp"
+#include "gateway/ng/ng_server.hpp"
+
+namespace tandem::dataplane::control {
+
+struct session_gauges {
+    std::atomic<std::uint64_t> sessions{0};
+    std::atomic<std::uint64_t> sessions_created{0};
+    std::atomic<std::uint64_t> sessions_deleted{0};
+    std::atomic<std::uint64_t> timed_out{0};
+    std::atomic<std::uint64_t> silent_timed_out{0};
+    std::atomic<std::uint64_t> final_timed_out{0};
+    std::atomic<std::uint64_t> rejected_load{0};
+    std::atomic<std::uint64_t> rejected_drain{0};
+    std::atomic<std::uint64_t> rejected_ports{0};
+    std::atomic<std::uint64_t> request_errors{0};
+    std::atomic<std::uint64_t> commands_dropped{0};
+    std::atomic<std::uint64_t> ports_free{0};
+    std::atomic<std::uint64_t> ports_total{0};
+    std::atomic<bool> draining{false};
+};
+
+class ng_control {
+  public:
+    ng_control(media::media_settings settings, media::relay_workers& workers, const clock& time);
+
+    ng::value handle(const ng::value& request, const ng::request_context& context);
+    void tick();
+
+    // Bound to this object; valid while it lives.
+    [[nodiscard]] ng::request_handler handler();
+    [[nodiscard]] std::shared_ptr<prometheus::Collectable> collector() const;
+
+  private:
+    void publish_gauges();
+
+    media::session_manager sessions_;
+    std::shared_ptr<session_gauges> gauges_;
+};
+
+// The settings the session manager takes, from the appliance config.
+media::media_settings media_settings_from(const config::dataplane_config& dataplane);
+
+}  // namespace tandem::dataplane::control
