@@ -63,7 +63,9 @@ std::string printable(std::string_view text, std::size_t max_shown = 48) {
     return out;
 }
 
-std::string quote(std::string_view text) { return "\"" + printable(text) + "\""; }
+std::string quote(std::string_view text) {
+    return "\"" + printable(text) + "\"";
+}
 
 // Where a value sits in the file: its key path and its 1-based line.
 struct site {
@@ -388,7 +390,8 @@ field<T> text_field(std::string_view key, std::string T::*member, text_rule rule
 }
 
 template <typename T>
-field<T> choice_field(std::string_view key, std::string T::*member, std::vector<std::string_view> choices) {
+field<T> choice_field(std::string_view key, std::string T::*member,
+                      const std::vector<std::string_view>& choices) {
     return {key, [member, choices](const YAML::Node& node, const site& where, T& out) -> status {
                 auto value = read_choice(node, where, choices);
                 if (!value) {
@@ -715,7 +718,9 @@ class document_starts final : public YAML::EventHandler {
     void OnMapEnd() override {}
 };
 
-int line_of(const YAML::Mark& mark) { return mark.line >= 0 ? mark.line + 1 : 1; }
+int line_of(const YAML::Mark& mark) {
+    return mark.line >= 0 ? mark.line + 1 : 1;
+}
 
 // The file must hold one document. yaml-cpp 0.7's LoadAll() cannot be used
 // to check that: on a stray "," at document level its parser reports an

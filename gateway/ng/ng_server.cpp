@@ -1,11 +1,11 @@
 #include "gateway/ng/ng_server.hpp"
 
-#include <algorithm>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -45,7 +45,7 @@ struct server::impl {
     impl(request_handler handler_function, const clock& clock_source, server_options server_settings)
         : handler(std::move(handler_function)),
           time(clock_source),
-          options(server_settings),
+          options(std::move(server_settings)),
           buffer(receive_buffer_bytes) {}
 
     ~impl() {
@@ -227,7 +227,7 @@ result<std::unique_ptr<server>> server::bind(const config::endpoint& listen, req
     if (!address) {
         return make_error("ng server: " + address.message());
     }
-    auto state = std::make_unique<impl>(std::move(handler), time, options);
+    auto state = std::make_unique<impl>(std::move(handler), time, std::move(options));
     state->socket_fd = ::socket(address->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (state->socket_fd < 0) {
         return make_error(std::string("ng server: socket: ") + std::strerror(errno));
@@ -256,8 +256,8 @@ result<std::unique_ptr<server>> server::bind(const config::endpoint& listen, req
 void server::run() {
     impl& state = *impl_;
     const std::int64_t tick_ms = state.options.on_tick ? state.options.tick_interval_ms : 0;
-    const int timeout_ms = tick_ms > 0 ? static_cast<int>(std::min<std::int64_t>(tick_ms, poll_timeout_ms))
-                                       : poll_timeout_ms;
+    const int timeout_ms =
+        tick_ms > 0 ? static_cast<int>(std::min<std::int64_t>(tick_ms, poll_timeout_ms)) : poll_timeout_ms;
     std::int64_t next_tick_ms = state.time.now_ms() + tick_ms;
     while (!state.stopping.load(std::memory_order_acquire)) {
         if (tick_ms > 0 && state.time.now_ms() >= next_tick_ms) {

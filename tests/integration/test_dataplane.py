@@ -125,9 +125,9 @@ def test_dataplane_on_tap(netns, processes, tmp_path, lcores):
 
 def test_unknown_ng_command_is_an_error(netns, processes, tmp_path):
     start_dataplane(netns, processes, tmp_path, "0-1")
-    code = NG_PING.replace('d7:command4:pinge', 'd7:command5:offere')
+    code = NG_PING.replace('d7:command4:pinge', 'd7:command5:dancee')
     reply = in_ns(netns, code, CONTROL_PORT)
-    assert "d12:error-reason15:unknown command6:result5:errore" in reply.stdout, reply.stdout + reply.stderr
+    assert "d12:error-reason20:Unrecognized command6:result5:errore" in reply.stdout, reply.stdout + reply.stderr
 
 
 def test_check_config(tmp_path):

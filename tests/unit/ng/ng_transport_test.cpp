@@ -513,3 +513,45 @@ TEST(ng_client, rejects_bad_targets) {
 
 }  // namespace
 }  // namespace tandem::ng
+
+namespace tandem::ng {
+namespace {
+
+// The session manager's timeouts run from on_tick on the server's thread.
+TEST(ng_server, on_tick_runs_on_the_server_thread_until_stop) {
+    steady_clock time;
+    std::atomic<int> ticks{0};
+    std::atomic<bool> same_thread{true};
+    std::thread::id server_thread;
+    server_options options;
+    options.tick_interval_ms = 5;
+    options.on_tick = [&] {
+        if (server_thread != std::thread::id{} && std::this_thread::get_id() != server_thread) {
+            same_thread = false;
+        }
+        ++ticks;
+    };
+    auto bound = server::bind(
+        {"127.0.0.1", 0},
+        [](const value&, const request_context&) {
+            return value(dict{{"result", "ok"}});
+        },
+        time, options);
+    ASSERT_TRUE(bound.ok()) << bound.message();
+    auto& srv = *bound.value();
+    std::thread runner([&] {
+        server_thread = std::this_thread::get_id();
+        srv.run();
+    });
+    // Bounded wait: 5 s at most, usually a few ms.
+    for (int i = 0; i < 500 && ticks.load() < 3; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    srv.stop();
+    runner.join();
+    EXPECT_GE(ticks.load(), 3);
+    EXPECT_TRUE(same_thread.load());
+}
+
+}  // namespace
+}  // namespace tandem::ng
