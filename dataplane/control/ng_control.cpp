@@ -3,6 +3,7 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 
+#include "dataplane/media/relay_table.hpp"
 #include "gateway/ng/ng_message.hpp"
 
 namespace tandem::dataplane::control {
@@ -31,7 +32,8 @@ class gauges_collector final : public prometheus::Collectable {
                 if (family.name == name) {
                     prometheus::ClientMetric metric;
                     metric.label = std::move(labels);
-                    (type == prometheus::MetricType::Counter ? metric.counter.value : metric.gauge.value) = value;
+                    (type == prometheus::MetricType::Counter ? metric.counter.value : metric.gauge.value) =
+                        value;
                     family.metric.push_back(std::move(metric));
                     return;
                 }
@@ -63,8 +65,10 @@ class gauges_collector final : public prometheus::Collectable {
             {{"reason", "final_timeout"}});
         add("tandem_offers_rejected_total", "Offers for new sessions refused, by reason", type::Counter,
             get(g.rejected_load), {{"reason", "load_limit"}});
-        add("tandem_offers_rejected_total", "", type::Counter, get(g.rejected_drain), {{"reason", "draining"}});
-        add("tandem_offers_rejected_total", "", type::Counter, get(g.rejected_ports), {{"reason", "no_ports"}});
+        add("tandem_offers_rejected_total", "", type::Counter, get(g.rejected_drain),
+            {{"reason", "draining"}});
+        add("tandem_offers_rejected_total", "", type::Counter, get(g.rejected_ports),
+            {{"reason", "no_ports"}});
         add("tandem_ng_request_errors_total", "ng requests answered with result=error", type::Counter,
             get(g.request_errors));
         add("tandem_relay_commands_dropped_total", "Commands lost because a worker's ring was full",
@@ -80,7 +84,53 @@ class gauges_collector final : public prometheus::Collectable {
     std::shared_ptr<const session_gauges> gauges_;
 };
 
+class relay_totals_collector final : public prometheus::Collectable {
+  public:
+    relay_totals_collector(std::shared_ptr<const metrics::worker_counters> counters,
+                           std::vector<std::string> labels)
+        : counters_(std::move(counters)), labels_(std::move(labels)) {}
+
+    [[nodiscard]] std::vector<prometheus::MetricFamily> Collect() const override {
+        prometheus::MetricFamily packets{"tandem_packets_total",
+                                         "Media packets relayed (RTP and RTCP)",
+                                         prometheus::MetricType::Counter,
+                                         {}};
+        prometheus::MetricFamily errors{"tandem_errors_total",
+                                        "Media packets to a relay port that were dropped, all reasons",
+                                        prometheus::MetricType::Counter,
+                                        {}};
+        const auto forwarded = static_cast<std::size_t>(media::relay_counter::forwarded);
+        for (std::size_t worker = 0; worker < counters_->workers(); ++worker) {
+            std::uint64_t dropped = 0;
+            for (std::size_t counter = 0; counter < media::relay_counter_count; ++counter) {
+                if (counter != forwarded) {
+                    dropped += counters_->get(worker, counter);
+                }
+            }
+            const std::string lcore = worker < labels_.size() ? labels_[worker] : std::to_string(worker);
+            prometheus::ClientMetric relayed;
+            relayed.label = {{"lcore", lcore}};
+            relayed.counter.value = static_cast<double>(counters_->get(worker, forwarded));
+            packets.metric.push_back(std::move(relayed));
+            prometheus::ClientMetric failed;
+            failed.label = {{"lcore", lcore}};
+            failed.counter.value = static_cast<double>(dropped);
+            errors.metric.push_back(std::move(failed));
+        }
+        return {std::move(packets), std::move(errors)};
+    }
+
+  private:
+    std::shared_ptr<const metrics::worker_counters> counters_;
+    std::vector<std::string> labels_;
+};
+
 }  // namespace
+
+std::shared_ptr<prometheus::Collectable> make_relay_totals_collector(
+    std::shared_ptr<const metrics::worker_counters> relay_counters, std::vector<std::string> lcore_labels) {
+    return std::make_shared<relay_totals_collector>(std::move(relay_counters), std::move(lcore_labels));
+}
 
 media::media_settings media_settings_from(const config::dataplane_config& dataplane) {
     media::media_settings out;

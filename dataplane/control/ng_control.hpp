@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <prometheus/collectable.h>
 
 #include "dataplane/media/session_manager.hpp"
 #include "gateway/core/clock.hpp"
+#include "gateway/metrics/worker_counters.hpp"
 #include "gateway/ng/ng_server.hpp"
 
 namespace tandem::dataplane::control {
@@ -56,6 +58,11 @@ class ng_control {
     media::session_manager sessions_;
     std::shared_ptr<session_gauges> gauges_;
 };
+
+// rtpengine's totals over the workers' relay counters: tandem_packets_total
+// (relayed) and tandem_errors_total (every drop reason summed), per lcore.
+std::shared_ptr<prometheus::Collectable> make_relay_totals_collector(
+    std::shared_ptr<const metrics::worker_counters> relay_counters, std::vector<std::string> lcore_labels);
 
 // The settings the session manager takes, from the appliance config.
 media::media_settings media_settings_from(const config::dataplane_config& dataplane);

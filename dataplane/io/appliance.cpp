@@ -19,10 +19,10 @@
 
 #include "dataplane/control/ng_control.hpp"
 #include "dataplane/io/eal.hpp"
-#include "dataplane/media/worker_rings.hpp"
 #include "dataplane/io/port.hpp"
 #include "dataplane/io/port_metrics.hpp"
 #include "dataplane/io/worker.hpp"
+#include "dataplane/media/worker_rings.hpp"
 #include "gateway/metrics/worker_counters.hpp"
 
 namespace tandem::dataplane::io {
@@ -224,6 +224,7 @@ int appliance::run() {
         services_.metrics->add(metrics::make_worker_collector(counters, "lcore", worker_labels));
         services_.metrics->add(metrics::make_worker_collector(relay_counters, "lcore", worker_labels));
         services_.metrics->add(sessions.collector());
+        services_.metrics->add(control::make_relay_totals_collector(relay_counters, worker_labels));
     }
 
     ng::server_options control_options;

@@ -68,6 +68,36 @@ std::vector<prometheus::MetricFamily> port_stats_collector::Collect() const {
         link.metric.push_back(std::move(metric));
     }
     families.push_back(std::move(link));
+
+    // Driver extended statistics (per-queue counters, drops by cause), as
+    // one family with the driver's own names in a label: the set differs per
+    // PMD and is bounded by it, never by traffic.
+    prometheus::MetricFamily extended{"tandem_port_xstat",
+                                      "DPDK extended port statistic (rte_eth_xstats), by driver name",
+                                      prometheus::MetricType::Gauge,
+                                      {}};
+    for (const auto& port : ports_) {
+        const int count = rte_eth_xstats_get_names(port.port_id, nullptr, 0);
+        if (count <= 0) {
+            continue;
+        }
+        std::vector<rte_eth_xstat_name> names(static_cast<std::size_t>(count));
+        std::vector<rte_eth_xstat> values(static_cast<std::size_t>(count));
+        if (rte_eth_xstats_get_names(port.port_id, names.data(), static_cast<unsigned>(count)) != count ||
+            rte_eth_xstats_get(port.port_id, values.data(), static_cast<unsigned>(count)) != count) {
+            continue;
+        }
+        for (const auto& value : values) {
+            if (value.id >= names.size()) {
+                continue;
+            }
+            prometheus::ClientMetric metric;
+            metric.label = {{"port", port.name}, {"name", names[value.id].name}};
+            metric.gauge.value = static_cast<double>(value.value);
+            extended.metric.push_back(std::move(metric));
+        }
+    }
+    families.push_back(std::move(extended));
     return families;
 }
 

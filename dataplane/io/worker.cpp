@@ -100,7 +100,8 @@ std::uint16_t worker::poll(const worker_queue& queue) {
             continue;
         }
         if (what.kind == packet::verdict::arp_reply || what.kind == packet::verdict::arp_request_for_us ||
-            what.kind == packet::verdict::neighbor_solicitation_for_us || what.kind == packet::verdict::other_for_us) {
+            what.kind == packet::verdict::neighbor_solicitation_for_us ||
+            what.kind == packet::verdict::other_for_us) {
             // Neighbours announce themselves in ARP and ND; learning costs
             // one short parse and saves a solicitation later.
             neighbours_.learn_from_frame(std::span<const std::uint8_t>(data, length), now_ns);
@@ -147,18 +148,18 @@ bool worker::relay(rte_mbuf* mbuf, const worker_queue& queue, const packet::clas
     auto* data = rte_pktmbuf_mtod(mbuf, std::uint8_t*);
     const std::size_t length = rte_pktmbuf_data_len(mbuf);
     const auto& binding = settings_.relay;
-    const auto result = media::relay_udp(*binding.table, neighbours_, queue.network,
-                                         std::span<std::uint8_t>(data, length), what, now_ns,
-                                         media::relay_counters{binding.counters, settings_.index, 0},
-                                         queue.checksum_offload ? media::checksum_mode::offload
-                                                                : media::checksum_mode::software);
+    const auto result = media::relay_udp(
+        *binding.table, neighbours_, queue.network, std::span<std::uint8_t>(data, length), what, now_ns,
+        media::relay_counters{binding.counters, settings_.index, 0},
+        queue.checksum_offload ? media::checksum_mode::offload : media::checksum_mode::software);
     if (result.forwarded()) {
         mbuf->data_len = static_cast<std::uint16_t>(result.frame_length);
         mbuf->pkt_len = static_cast<std::uint32_t>(result.frame_length);
         if (queue.checksum_offload) {
             mbuf->l2_len = result.l3_offset;
             mbuf->l3_len = static_cast<std::uint16_t>(result.l4_offset - result.l3_offset);
-            mbuf->ol_flags = result.family == 4 ? (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM) : RTE_MBUF_F_TX_IPV6;
+            mbuf->ol_flags =
+                result.family == 4 ? (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM) : RTE_MBUF_F_TX_IPV6;
             if (result.udp_checksum) {
                 mbuf->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
             }

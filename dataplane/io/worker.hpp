@@ -49,7 +49,7 @@ namespace tandem::dataplane::io {
       "UDP datagrams to a port address while the worker has no relay table")                            \
     X(relayed_bytes, "tandem_bytes_total", "Bytes of UDP payload relayed (RTP and RTCP)")               \
     X(solicitations, "tandem_worker_neighbour_solicitations_total",                                     \
-      "ARP requests / neighbour solicitations sent for unresolved next hops")                            \
+      "ARP requests / neighbour solicitations sent for unresolved next hops")                           \
     X(dropped_multi_segment, "tandem_worker_dropped_multi_segment_total",                               \
       "Frames dropped: spread over several mbufs (scatter is not enabled)")                             \
     X(dropped_reply_failed, "tandem_worker_dropped_reply_failed_total",                                 \
@@ -73,7 +73,7 @@ struct worker_queue {
     std::uint16_t port_id = 0;
     std::uint16_t rx_queue = 0;
     packet::port_identity identity;
-    media::port_network network;  // identity plus prefixes and gateways, for the relay
+    media::port_network network;    // identity plus prefixes and gateways, for the relay
     bool checksum_offload = false;  // the port computes IPv4/UDP checksums on tx
 };
 
