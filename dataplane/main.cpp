@@ -47,7 +47,6 @@ int main(int argc, char** argv) {
         }
         metrics = std::move(started.value());
     }
-    dataplane::io::appliance appliance(
-        *settings, {logs, metrics.get(), time});
+    dataplane::io::appliance appliance(*settings, {logs, metrics.get(), time});
     return appliance.run();
 }

@@ -34,7 +34,8 @@ std::optional<relay_event> worker_rings::next_event() {
     return std::nullopt;
 }
 
-std::optional<stream_stats_snapshot> worker_rings::stats(std::uint16_t local_port, std::uint32_t stream_id) const {
+std::optional<stream_stats_snapshot> worker_rings::stats(std::uint16_t local_port,
+                                                         std::uint32_t stream_id) const {
     std::optional<stream_stats_snapshot> total;
     for (const auto& table : tables_) {
         const auto one = table->stats(local_port, stream_id);

@@ -307,15 +307,17 @@ TEST(config_media, overrides_and_port_range_checks) {
     EXPECT_EQ(config.dataplane.media.timeout_s, 30U);
     EXPECT_EQ(config.dataplane.media.delete_delay_s, 10U);
     EXPECT_EQ(config.dataplane.media.silent_timeout_s, 3600U);
-    EXPECT_EQ(parse_error("dataplane:\n  media:\n    port_min: 30000\n    port_max: 30001\n"),
-              "tandem.yaml:4: dataplane.media.port_max: 30001 leaves no room above port_min 30000, expected at "
-              "least port_min + 3");
+    EXPECT_EQ(
+        parse_error("dataplane:\n  media:\n    port_min: 30000\n    port_max: 30001\n"),
+        "tandem.yaml:4: dataplane.media.port_max: 30001 leaves no room above port_min 30000, expected at "
+        "least port_min + 3");
     EXPECT_EQ(parse_error("dataplane:\n  media:\n    port_min: 80\n"),
               "tandem.yaml:3: dataplane.media.port_min: 80 is out of range, expected an integer from 1024 to "
               "65534");
-    EXPECT_EQ(parse_error("dataplane:\n  ports:\n    - ipv4_gateway: 192.0.2.300\n"),
-              "tandem.yaml:3: dataplane.ports[0].ipv4_gateway: \"192.0.2.300\" is not an IPv4 address, expected "
-              "an IPv4 literal or an empty string");
+    EXPECT_EQ(
+        parse_error("dataplane:\n  ports:\n    - ipv4_gateway: 192.0.2.300\n"),
+        "tandem.yaml:3: dataplane.ports[0].ipv4_gateway: \"192.0.2.300\" is not an IPv4 address, expected "
+        "an IPv4 literal or an empty string");
 }
 
 TEST(config_errors, reserved_sections_are_refused_by_name) {
