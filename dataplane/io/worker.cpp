@@ -23,7 +23,7 @@ constexpr worker_counter drop_reason(packet::verdict kind) {
         case verdict::malformed:
             return worker_counter::dropped_malformed;
         case verdict::arp_reply:
-            return worker_counter::dropped_arp_reply;
+            return worker_counter::arp_replies_learned;
         case verdict::other_for_us:
             return worker_counter::dropped_other_for_us;
         case verdict::fragment_for_us:
@@ -106,6 +106,7 @@ std::uint16_t worker::poll(const worker_queue& queue) {
             // one short parse and saves a solicitation later.
             neighbours_.learn_from_frame(std::span<const std::uint8_t>(data, length), now_ns);
             if (what.kind == packet::verdict::arp_reply) {
+                count(worker_counter::arp_replies_learned);
                 drops_[drop_count++] = mbuf;
                 continue;
             }

@@ -40,8 +40,8 @@ namespace tandem::dataplane::io {
       "Frames dropped: truncated or inconsistent headers, or a bad checksum")                           \
     X(dropped_unsupported, "tandem_worker_dropped_unsupported_total",                                   \
       "Frames dropped: ether type, VLAN tag or ARP operation the data plane does not handle")           \
-    X(dropped_arp_reply, "tandem_worker_dropped_arp_reply_total",                                       \
-      "ARP replies dropped (neighbour learning is not implemented yet)")                                \
+    X(arp_replies_learned, "tandem_worker_arp_replies_learned_total",                                   \
+      "ARP replies consumed: their sender went into the neighbour table")                               \
     X(dropped_other_for_us, "tandem_worker_dropped_other_for_us_total",                                 \
       "Packets to a port address with a protocol the data plane does not serve (TCP, other ICMP)")      \
     X(dropped_fragment, "tandem_worker_dropped_fragment_total", "IP fragments dropped (no reassembly)") \

@@ -59,6 +59,14 @@ enum stream_flag : std::uint16_t {
     // Receive and count, but do not forward (the other side said sendonly /
     // inactive toward us, or the stream is on hold).
     flag_blackhole = 1U << 4,
+    // The receiver sees one continuous RTP stream whatever the sender does:
+    // the first SSRC forwarded stays the SSRC on the wire, and when the
+    // source changes (a re-INVITE moved the media, a phone restarted its
+    // RTP) sequence numbers and timestamps carry on from the last forwarded
+    // ones. RTCP SRs of the mapped sender get the same SSRC and timestamp
+    // offset. rtpengine's "SSRC handling"; session_manager sets it unless
+    // the ng flag "no-SSRC-continuity" is given.
+    flag_ssrc_continuity = 1U << 5,
 };
 
 struct stream_rule {
@@ -72,10 +80,27 @@ struct stream_rule {
     // RTP timestamp clock of the payload (RFC 3551: 8000 for G.711, G.729 and
     // also G.722); jitter is measured in these units.
     std::uint32_t clock_rate_hz = 8000;
+    // Bumped by control whenever the SDP moves this side's peer; echoed in
+    // learned_source events so control can ignore one that was raised
+    // before the move (a re-INVITE racing the first packets).
+    std::uint32_t generation = 0;
+    // Asymmetric rtcp-mux: this is a muxed RTP port (flag_rtcp_mux) and the
+    // other side does not mux, so RTCP arriving here (RFC 5761: second byte
+    // 192..223) leaves from the other side's RTCP port to its RTCP address
+    // instead of egress_port/destination. 0: RTCP follows RTP.
+    std::uint16_t rtcp_egress_port = 0;
+    media_endpoint rtcp_destination;
 };
 
 struct relay_command {
-    enum class kind : std::uint8_t { upsert, remove, set_destination } what = kind::upsert;
+    // set_destination sets rule.destination, set_rtcp_destination sets
+    // rule.rtcp_destination, both of the stream rule.stream_id at rule.local_port.
+    enum class kind : std::uint8_t {
+        upsert,
+        remove,
+        set_destination,
+        set_rtcp_destination
+    } what = kind::upsert;
     stream_rule rule;  // remove uses rule.local_port and rule.stream_id
 };
 
@@ -83,6 +108,7 @@ struct relay_event {
     enum class kind : std::uint8_t { learned_source } what = kind::learned_source;
     std::uint32_t stream_id = 0;
     std::uint16_t local_port = 0;
+    std::uint32_t generation = 0;  // the rule's generation when the source was learned
     media_endpoint source;
 };
 
@@ -106,6 +132,8 @@ struct stream_stats {
     std::atomic<std::int32_t> remote_packets_lost{0};    // cumulative, signed 24-bit
     std::atomic<std::uint32_t> remote_jitter_ts{0};
     std::atomic<std::uint32_t> rtt_us{0};  // 0 = not measured yet
+    // Sources SSRC continuity mapped onto the stream's first SSRC.
+    std::atomic<std::uint32_t> ssrc_changes{0};
 };
 
 struct stream_stats_snapshot {
@@ -122,6 +150,7 @@ struct stream_stats_snapshot {
     std::int32_t remote_packets_lost = 0;
     std::uint32_t remote_jitter_ts = 0;
     std::uint32_t rtt_us = 0;
+    std::uint32_t ssrc_changes = 0;
 };
 // Relaxed loads of every field: safe from any thread while a worker writes.
 stream_stats_snapshot snapshot(const stream_stats& stats);

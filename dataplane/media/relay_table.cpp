@@ -22,6 +22,7 @@ void reset_stats(stream_stats& stats) {
     stats.remote_packets_lost.store(0, relaxed);
     stats.remote_jitter_ts.store(0, relaxed);
     stats.rtt_us.store(0, relaxed);
+    stats.ssrc_changes.store(0, relaxed);
 }
 
 // Everything but the rule, the published id and the statistics.
@@ -32,6 +33,7 @@ void reset_worker_state(relay_slot& stream) {
     stream.rtp = rtp_source_state{};
     stream.sender_reports = sender_report_history{};
     stream.rtcp_sender_ssrc = 0;
+    stream.continuity = rtp_continuity_state{};
 }
 
 }  // namespace
@@ -72,6 +74,12 @@ bool relay_table::apply(const relay_command& command) {
             }
             stream.rule.destination = command.rule.destination;
             return true;
+        case relay_command::kind::set_rtcp_destination:
+            if (!stream.in_use() || stream.rule.stream_id != command.rule.stream_id) {
+                break;
+            }
+            stream.rule.rtcp_destination = command.rule.rtcp_destination;
+            return true;
     }
     reject();
     return false;
@@ -91,13 +99,18 @@ void relay_table::upsert(relay_slot& stream, const stream_rule& rule) {
         return;
     }
     // Same stream (a re-INVITE, a flag change): keep what was learned and
-    // counted. A destination control does not know yet is no reason to
+    // counted, and the SSRC continuity state (the receiver's view must go on
+    // across the re-INVITE: that is its point). A destination control does not know yet is no reason to
     // forget the one learning gave us.
     const bool expected_changed = stream.rule.expected_source != rule.expected_source;
     const media_endpoint current_destination = stream.rule.destination;
+    const media_endpoint current_rtcp_destination = stream.rule.rtcp_destination;
     stream.rule = rule;
     if (!rule.destination.known()) {
         stream.rule.destination = current_destination;
+    }
+    if (rule.rtcp_egress_port != 0 && !rule.rtcp_destination.known()) {
+        stream.rule.rtcp_destination = current_rtcp_destination;
     }
     if (expected_changed) {
         stream.seen_first_packet = false;
@@ -144,6 +157,39 @@ std::optional<stream_stats_snapshot> relay_table::stats(std::uint16_t local_port
     return values;
 }
 
+relay_slot* relay_table::rtcp_sibling_of(const relay_slot& stream) {
+    const stream_rule& rule = stream.rule;
+    if (rule.rtcp_egress_port != 0) {
+        // A muxed port whose RTCP goes to the other side's RTCP port.
+        relay_slot* other = slot(rule.rtcp_egress_port);
+        if (other == nullptr || other == &stream || other->rule.egress_port != rule.local_port) {
+            return nullptr;
+        }
+        return other;
+    }
+    relay_slot* other = slot(rule.egress_port);
+    if (other == nullptr || other == &stream ||
+        (other->rule.egress_port != rule.local_port && other->rule.rtcp_egress_port != rule.local_port)) {
+        return nullptr;
+    }
+    return other;
+}
+
+relay_slot* relay_table::rtp_companion_of(const relay_slot& stream) {
+    const stream_rule& rule = stream.rule;
+    if ((rule.flags & flag_rtcp) == 0 || rule.local_port == 0) {
+        return nullptr;
+    }
+    relay_slot* rtp = slot(static_cast<std::uint16_t>(rule.local_port - 1));
+    // Same pair: the RTP stream leaves from the port our RTCP leaves from, or
+    // from the RTP port of that pair when the other side muxes.
+    if (rtp == nullptr || (rtp->rule.flags & flag_rtcp) != 0 ||
+        (rule.egress_port & ~std::uint16_t{1}) != rtp->rule.egress_port) {
+        return nullptr;
+    }
+    return rtp;
+}
+
 relay_slot* relay_table::sibling_of(const relay_slot& stream) {
     relay_slot* other = slot(stream.rule.egress_port);
     if (other == nullptr || other == &stream || other->rule.egress_port != stream.rule.local_port) {
@@ -157,6 +203,7 @@ void relay_table::report_learned(const relay_slot& stream) {
     event.what = relay_event::kind::learned_source;
     event.stream_id = stream.rule.stream_id;
     event.local_port = stream.rule.local_port;
+    event.generation = stream.rule.generation;
     event.source = stream.learned_peer;
     if (!events_.push(event)) {
         events_dropped_.store(events_dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -14,6 +14,11 @@
 // stream's `errors`. Cost per forwarded packet: one slot load, two header
 // parses, ~40 byte writes, a 20-byte IPv4 header checksum and a constant-time
 // incremental UDP checksum update, plus the RTP accounting (rtp_stats.hpp).
+// SSRC continuity (flag_ssrc_continuity) adds, per RTP packet, two compares
+// and two adds, and when the source changed, up to 10 byte writes folded
+// into the same incremental checksum; per RTCP packet, a walk of the
+// compound packet's headers (at most max_rtcp_packets) rewriting an SR's
+// SSRC and timestamp. Asymmetric rtcp-mux costs one more branch.
 
 #include <array>
 #include <atomic>
@@ -69,7 +74,8 @@ struct relay_slot {
     media_endpoint learned_peer;
     rtp_source_state rtp;
     sender_report_history sender_reports;  // SRs that arrived here (and went to the sibling's peer)
-    std::uint32_t rtcp_sender_ssrc = 0;
+    std::uint32_t rtcp_sender_ssrc = 0;    // as forwarded (after SSRC continuity)
+    rtp_continuity_state continuity;       // flag_ssrc_continuity
     stream_stats stats;
 
     [[nodiscard]] bool in_use() const { return rule.stream_id != 0; }
@@ -85,9 +91,10 @@ class relay_table {
     explicit relay_table(relay_table_config config = {});
 
     // Applies one command. upsert of a new stream_id resets the slot; of the
-    // same stream_id (a re-INVITE) keeps learned state and statistics, and
-    // restarts learning only when expected_source changed. remove and
-    // set_destination act only when stream_id matches the slot's. False
+    // same stream_id (a re-INVITE) keeps learned state, statistics and SSRC
+    // continuity, and restarts learning only when expected_source changed.
+    // remove, set_destination and set_rtcp_destination act only when
+    // stream_id matches the slot's. False
     // (counted in commands_rejected) for a port outside the table, a
     // stream_id 0 upsert or a stream_id that does not match.
     bool apply(const relay_command& command);
@@ -109,6 +116,14 @@ class relay_table {
     }
     // The stream the other way: at our egress port, sending from our port.
     [[nodiscard]] relay_slot* sibling_of(const relay_slot& stream);
+    // The stream that carries RTCP the other way, toward this stream's
+    // peer: sibling_of, except with asymmetric rtcp-mux, where one end is a
+    // muxed RTP port and the other an RTCP port (rtcp_egress_port).
+    [[nodiscard]] relay_slot* rtcp_sibling_of(const relay_slot& stream);
+    // For an RTCP port (flag_rtcp, local port P+1), the RTP stream of the
+    // same pair (P) whose SSRC continuity the SRs follow; nullptr when P is
+    // not that stream. Ports come in pairs, RTP even, RTCP odd.
+    [[nodiscard]] relay_slot* rtp_companion_of(const relay_slot& stream);
     // Queues a learned_source event; counts it when the ring is full.
     void report_learned(const relay_slot& stream);
 

@@ -77,20 +77,6 @@ bool update_sequence(rtp_source_state& state, std::uint16_t sequence) {
     return true;
 }
 
-// Elapsed wall time in RTP clock units, modulo 2^32 (only differences
-// matter). Split into seconds and the rest so nothing overflows 64 bits for
-// any clock rate and any stream age.
-std::uint32_t to_rtp_units(std::int64_t elapsed_ns, std::uint32_t clock_rate_hz) {
-    if (elapsed_ns <= 0) {
-        return 0;
-    }
-    const auto elapsed = static_cast<std::uint64_t>(elapsed_ns);
-    constexpr std::uint64_t ns_per_s = 1'000'000'000;
-    const std::uint64_t units =
-        (elapsed / ns_per_s) * clock_rate_hz + (elapsed % ns_per_s) * clock_rate_hz / ns_per_s;
-    return static_cast<std::uint32_t>(units);
-}
-
 void publish(const rtp_source_state& state, stream_stats& stats) {
     const rtp_counts counts = rtp_current_counts(state);
     relaxed_store(stats.rtp_expected, state.prior_expected + counts.expected);
@@ -114,7 +100,24 @@ rtcp_report_block read_report_block(std::span<const std::uint8_t> bytes, std::si
     return block;
 }
 
+// Steps up to this long (a quarter second of media) count as a packet's
+// usual increment; longer gaps are silence suppression or a pause.
+constexpr std::uint32_t max_step_fraction_of_second = 4;
+
 }  // namespace
+
+// Split into seconds and the rest so nothing overflows 64 bits for any clock
+// rate and any stream age.
+std::uint32_t to_rtp_units(std::int64_t elapsed_ns, std::uint32_t clock_rate_hz) {
+    if (elapsed_ns <= 0) {
+        return 0;
+    }
+    const auto elapsed = static_cast<std::uint64_t>(elapsed_ns);
+    constexpr std::uint64_t ns_per_s = 1'000'000'000;
+    const std::uint64_t units =
+        (elapsed / ns_per_s) * clock_rate_hz + (elapsed % ns_per_s) * clock_rate_hz / ns_per_s;
+    return static_cast<std::uint32_t>(units);
+}
 
 std::optional<rtp_header_view> parse_rtp(std::span<const std::uint8_t> payload) {
     if (payload.size() < rtp_header_size || (payload[0] >> 6) != 2) {
@@ -284,6 +287,119 @@ void rtcp_receive(const rtcp_summary& summary, std::int64_t now_ns,
     }
     relaxed_store(stats.rtt_us, static_cast<std::uint32_t>(std::min<std::int64_t>(
                                     rtt_ns / 1000, std::numeric_limits<std::uint32_t>::max())));
+}
+
+// ---------------------------------------------------------------------------
+// SSRC continuity. Cost per forwarded RTP packet: two SSRC compares, a
+// 16-bit and a 32-bit add, and a handful of stores; a source change adds one
+// 64-bit division (to_rtp_units) and one for the rounding.
+
+namespace {
+
+bool is_ahead(std::uint16_t sequence, std::uint16_t than) {
+    return static_cast<std::int16_t>(static_cast<std::uint16_t>(sequence - than)) > 0;
+}
+
+rtp_rewrite apply_mapping(const rtp_continuity_state& state, const rtp_source_mapping& mapping,
+                          const rtp_header_view& header) {
+    rtp_rewrite out;
+    out.ssrc = state.output_ssrc;
+    out.sequence = static_cast<std::uint16_t>(header.sequence + mapping.sequence_offset);
+    out.timestamp = header.timestamp + mapping.timestamp_offset;
+    return out;
+}
+
+// Takes `mapped` as the newest packet when it is ahead of the last one
+// (RFC 1982 style on 16 bits), and learns the usual timestamp step.
+void record_forwarded(rtp_continuity_state& state, const rtp_rewrite& mapped, std::int64_t now_ns,
+                      std::uint32_t clock_rate_hz) {
+    if (is_ahead(mapped.sequence, state.current.newest_sequence)) {
+        state.current.newest_sequence = mapped.sequence;
+    }
+    if (!is_ahead(mapped.sequence, state.last_sequence)) {
+        return;  // a reordered or duplicate packet: the newest stays the newest
+    }
+    if (mapped.sequence == static_cast<std::uint16_t>(state.last_sequence + 1)) {
+        const std::uint32_t step = mapped.timestamp - state.last_timestamp;
+        const std::uint32_t max_step = clock_rate_hz / max_step_fraction_of_second;
+        if (step != 0 && step <= max_step) {
+            // Two equal steps in a row: a DTMF event's repeated timestamp or
+            // one talkspurt's first packet does not teach a wrong step.
+            if (step == state.step_candidate) {
+                state.timestamp_step = step;
+            }
+            state.step_candidate = step;
+        }
+    }
+    state.last_sequence = mapped.sequence;
+    state.last_timestamp = mapped.timestamp;
+    state.last_forwarded_ns = now_ns;
+}
+
+}  // namespace
+
+rtp_rewrite rtp_continuity_map(rtp_continuity_state& state, const rtp_header_view& header,
+                               std::int64_t now_ns, std::uint32_t clock_rate_hz) {
+    const std::uint32_t rate = clock_rate_hz != 0 ? clock_rate_hz : 8000;
+    if (!state.active) {
+        state.active = true;
+        state.output_ssrc = header.ssrc;
+        state.current = rtp_source_mapping{true, header.ssrc, 0, 0, header.sequence};
+        state.previous = rtp_source_mapping{};
+        state.last_sequence = header.sequence;
+        state.last_timestamp = header.timestamp;
+        state.last_forwarded_ns = now_ns;
+        return rtp_rewrite{header.ssrc, header.sequence, header.timestamp};
+    }
+    if (header.ssrc == state.current.input_ssrc) {
+        const rtp_rewrite out = apply_mapping(state, state.current, header);
+        record_forwarded(state, out, now_ns, rate);
+        return out;
+    }
+    if (state.previous.valid && header.ssrc == state.previous.input_ssrc) {
+        // A late packet of the source before the switch, older than the
+        // newest it had sent: under its old mapping it lands behind, where
+        // it belongs. A newer one means that source is back for good.
+        const rtp_rewrite late = apply_mapping(state, state.previous, header);
+        if (!is_ahead(late.sequence, state.previous.newest_sequence)) {
+            return late;
+        }
+    }
+    // A new source (or the previous one returning): continue from the
+    // newest packet the receiver has.
+    std::uint32_t advance = to_rtp_units(now_ns - state.last_forwarded_ns, rate);
+    if (state.timestamp_step != 0) {
+        const std::uint32_t step = state.timestamp_step;
+        advance = std::max(step, (advance + step / 2) / step * step);
+    } else if (advance == 0) {
+        advance = 1;  // never the same timestamp for a new packet
+    }
+    rtp_source_mapping mapping;
+    mapping.valid = true;
+    mapping.input_ssrc = header.ssrc;
+    mapping.sequence_offset = static_cast<std::uint16_t>(state.last_sequence + 1U - header.sequence);
+    mapping.timestamp_offset = state.last_timestamp + advance - header.timestamp;
+    mapping.newest_sequence = static_cast<std::uint16_t>(state.last_sequence + 1U);
+    state.previous = state.current;
+    state.current = mapping;
+    ++state.source_changes;
+    const rtp_rewrite out = apply_mapping(state, mapping, header);
+    record_forwarded(state, out, now_ns, rate);
+    return out;
+}
+
+std::optional<rtp_source_mapping> rtp_continuity_lookup(const rtp_continuity_state& state,
+                                                        std::uint32_t ssrc) {
+    if (!state.active) {
+        return std::nullopt;
+    }
+    if (state.current.valid && state.current.input_ssrc == ssrc) {
+        return state.current;
+    }
+    if (state.previous.valid && state.previous.input_ssrc == ssrc) {
+        return state.previous;
+    }
+    return std::nullopt;
 }
 
 }  // namespace tandem::media

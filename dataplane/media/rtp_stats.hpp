@@ -114,6 +114,65 @@ struct sender_report_history {
     [[nodiscard]] std::optional<std::int64_t> seen_at(std::uint32_t last_sr) const;
 };
 
+// Elapsed wall time in RTP clock units, modulo 2^32 (only differences
+// matter); 0 for a negative or zero interval.
+std::uint32_t to_rtp_units(std::int64_t elapsed_ns, std::uint32_t clock_rate_hz);
+
+// SSRC continuity (stream_flag flag_ssrc_continuity): the worker-private
+// state that keeps what one stream sends its receiver continuous across
+// source changes. Each source is mapped by an offset on sequence number and
+// timestamp and by the stream's output SSRC (the first one forwarded). Two
+// sources are remembered, the current one and the one before it, so late
+// packets of the old source after a switch (older than the newest it had
+// sent) keep their old mapping instead of flipping the offsets back and
+// forth; a newer one means that source is back and it is mapped afresh.
+struct rtp_source_mapping {
+    bool valid = false;
+    std::uint32_t input_ssrc = 0;
+    std::uint16_t sequence_offset = 0;
+    std::uint32_t timestamp_offset = 0;
+    std::uint16_t newest_sequence = 0;  // the newest this source had forwarded, as sent
+};
+
+struct rtp_continuity_state {
+    bool active = false;  // an RTP packet was forwarded
+    std::uint32_t output_ssrc = 0;
+    rtp_source_mapping current;
+    rtp_source_mapping previous;
+    // The newest packet forwarded, as the receiver saw it.
+    std::uint16_t last_sequence = 0;
+    std::uint32_t last_timestamp = 0;
+    std::int64_t last_forwarded_ns = 0;
+    // The packets' usual timestamp increment: a difference between
+    // consecutive sequence numbers seen twice in a row. 0: not known yet.
+    std::uint32_t timestamp_step = 0;
+    std::uint32_t step_candidate = 0;
+    std::uint32_t source_changes = 0;
+};
+
+struct rtp_rewrite {
+    std::uint32_t ssrc = 0;
+    std::uint16_t sequence = 0;
+    std::uint32_t timestamp = 0;
+    [[nodiscard]] bool changes(const rtp_header_view& header) const {
+        return ssrc != header.ssrc || sequence != header.sequence || timestamp != header.timestamp;
+    }
+};
+
+// Maps one RTP packet about to be forwarded at `now_ns` and records it as
+// the newest when it is. The first source passes unchanged; a new SSRC (or
+// the old one coming back after another) is given offsets so that its first
+// packet follows the last forwarded one: sequence + 1, timestamp + the
+// elapsed wall time in `clock_rate_hz` units, rounded to the usual step (at
+// least one step). Constant time, no allocation.
+rtp_rewrite rtp_continuity_map(rtp_continuity_state& state, const rtp_header_view& header,
+                               std::int64_t now_ns, std::uint32_t clock_rate_hz);
+
+// The mapping of `ssrc` if it is the current or previous source; nullopt
+// for any other SSRC (an SR of a sender whose RTP was not forwarded yet).
+std::optional<rtp_source_mapping> rtp_continuity_lookup(const rtp_continuity_state& state,
+                                                        std::uint32_t ssrc);
+
 // Publishes rtcp_packets and the block's fraction lost, cumulative lost and
 // jitter into `stats`; when the block's LSR matches an SR recorded in
 // `reverse_reports` (the SRs that went *to* this peer), also the round trip:

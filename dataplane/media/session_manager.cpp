@@ -19,7 +19,8 @@ std::string normalise(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (const char c : text) {
-        out.push_back(c == '-' || c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        out.push_back(c == '-' || c == '_' ? ' '
+                                           : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     return out;
 }
@@ -145,19 +146,47 @@ ng::value endpoint_value(const media_endpoint& endpoint) {
     return ng::value(std::move(out));
 }
 
+// RTCP from the side that sends on a media side's ports arrives on its RTP
+// port when it muxes, else on its RTCP port: the report numbers are those
+// of whichever stream took the reports.
+stream_stats_snapshot rtcp_reports(const stream_stats_snapshot& rtp, const stream_stats_snapshot& rtcp) {
+    stream_stats_snapshot out = rtp.rtcp_packets > rtcp.rtcp_packets ? rtp : rtcp;
+    out.rtcp_packets = rtp.rtcp_packets + rtcp.rtcp_packets;
+    return out;
+}
+
+std::int64_t to_ms(std::uint32_t timestamp_units, std::uint32_t clock_rate_hz) {
+    return static_cast<std::int64_t>(timestamp_units) * 1000 / (clock_rate_hz == 0 ? 8000 : clock_rate_hz);
+}
+
+// Tandem's addition to an RTP stream of query/delete: what the peer sending
+// here reports in RTCP. "rtt ms" only once measured.
+ng::value rtcp_value(const stream_stats_snapshot& reports, std::uint32_t clock_rate_hz) {
+    ng::dict out{
+        {"packets", ng::value(static_cast<std::int64_t>(reports.rtcp_packets))},
+        {"fraction lost", ng::value(static_cast<std::int64_t>(reports.remote_fraction_lost))},
+        {"packets lost", ng::value(static_cast<std::int64_t>(reports.remote_packets_lost))},
+        {"jitter", ng::value(to_ms(reports.remote_jitter_ts, clock_rate_hz))},
+    };
+    if (reports.rtt_us != 0) {
+        out.emplace("rtt ms", ng::value(static_cast<std::int64_t>(reports.rtt_us / 1000)));
+    }
+    return ng::value(std::move(out));
+}
+
 }  // namespace
 
 // One side of one m= line.
 struct media_side {
-    bool active = false;     // holds a port pair
-    bool disabled = false;   // m= port 0
+    bool active = false;    // holds a port pair
+    bool disabled = false;  // m= port 0
     std::uint16_t local_port = 0;
-    media_endpoint rtp_peer;   // from SDP (or the address flags)
+    media_endpoint rtp_peer;  // from SDP (or the address flags)
     media_endpoint rtcp_peer;
     media_endpoint learned_rtp;
     media_endpoint learned_rtcp;
-    bool offers_mux = false;   // its SDP carried a=rtcp-mux
-    bool rtcp_mux = false;     // negotiated: RTCP on the RTP port toward this side
+    bool offers_mux = false;  // its SDP carried a=rtcp-mux
+    bool rtcp_mux = false;    // negotiated: RTCP on the RTP port toward this side
     bool on_hold = false;
     std::string type = "audio";
     std::string protocol = "RTP/AVP";
@@ -165,8 +194,11 @@ struct media_side {
     std::uint32_t rtp_stream = 0;
     std::uint32_t rtcp_stream = 0;
     std::uint32_t clock_rate_hz = 8000;
+    std::uint32_t generation = 0;  // bumped when the SDP moves this side (see stream_rule)
 
-    [[nodiscard]] media_endpoint rtp_destination() const { return learned_rtp.known() ? learned_rtp : rtp_peer; }
+    [[nodiscard]] media_endpoint rtp_destination() const {
+        return learned_rtp.known() ? learned_rtp : rtp_peer;
+    }
     [[nodiscard]] media_endpoint rtcp_destination() const {
         if (rtcp_mux) {
             return rtp_destination();
@@ -189,17 +221,21 @@ struct session_manager::call {
     std::int64_t last_signal_ns = 0;
     std::int64_t last_signal_us = 0;
     std::int64_t delete_at_ns = 0;  // 0: not scheduled
-    std::uint16_t flags = flag_learn;
+    std::uint16_t flags = flag_learn | flag_ssrc_continuity;
     bool answered = false;
 };
 
 session_manager::session_manager(media_settings settings, relay_workers& workers, const clock& time)
-    : settings_(std::move(settings)), workers_(workers), time_(time),
+    : settings_(std::move(settings)),
+      workers_(workers),
+      time_(time),
       ports_(settings_.port_min, settings_.port_max) {}
 
 session_manager::~session_manager() = default;
 
-std::size_t session_manager::sessions() const { return calls_.size(); }
+std::size_t session_manager::sessions() const {
+    return calls_.size();
+}
 
 std::uint32_t session_manager::next_stream_id() {
     ++last_stream_id_;
@@ -342,6 +378,12 @@ ng::value session_manager::offer_or_answer(const ng::value& request, bool is_off
     if (view.flag("strict-source")) {
         session.flags |= flag_strict_source;
     }
+    // Tandem's own spelling: rtpengine has no switch for this, it is on.
+    if (view.flag("no-SSRC-continuity")) {
+        session.flags &= static_cast<std::uint16_t>(~flag_ssrc_continuity);
+    } else if (view.flag("SSRC-continuity")) {
+        session.flags |= flag_ssrc_continuity;
+    }
 
     // Where the speaker really is: the SDP, unless told otherwise.
     std::optional<std::string> override_address;
@@ -349,8 +391,8 @@ ng::value session_manager::offer_or_answer(const ng::value& request, bool is_off
         override_address = std::string(*media_address);
     } else if (view.flag("SIP-source-address") && !view.flag("trust-address")) {
         if (const auto* entry = view.find("received-from"); entry != nullptr && entry->is_list() &&
-                                                              entry->items().size() == 2 &&
-                                                              entry->items()[1].is_string()) {
+                                                            entry->items().size() == 2 &&
+                                                            entry->items()[1].is_string()) {
             override_address = entry->items()[1].string();
         } else if (!source_address.empty()) {
             override_address = source_address;
@@ -399,8 +441,8 @@ ng::value session_manager::offer_or_answer(const ng::value& request, bool is_off
             }
             for (auto* side_list : {&own.media, &peer.media}) {
                 for (auto& side : *side_list) {
-                    if (side.active && std::find(allocated.begin(), allocated.end(), side.local_port) !=
-                                           allocated.end()) {
+                    if (side.active &&
+                        std::find(allocated.begin(), allocated.end(), side.local_port) != allocated.end()) {
                         side = media_side{};
                     }
                 }
@@ -459,13 +501,15 @@ ng::value session_manager::offer_or_answer(const ng::value& request, bool is_off
         if (rtcp_attribute && rtcp_attribute->connection && !override_address) {
             rtcp_address = rtcp_attribute->connection->address;
         }
-        const std::uint16_t rtcp_port = rtcp_attribute ? rtcp_attribute->port
-                                                       : static_cast<std::uint16_t>(section.port + 1);
+        const std::uint16_t rtcp_port =
+            rtcp_attribute ? rtcp_attribute->port : static_cast<std::uint16_t>(section.port + 1);
         mine.rtcp_peer = make_endpoint(rtcp_address, rtcp_port).value_or(media_endpoint{});
         if (previous_rtp != mine.rtp_peer) {
-            // A new address in the SDP (re-INVITE moving the media): learn again.
+            // A new address in the SDP (re-INVITE moving the media): learn
+            // again, and disown what workers learned before the move.
             mine.learned_rtp = {};
             mine.learned_rtcp = {};
+            ++mine.generation;
         }
         mine.offers_mux = sdp::rtcp_mux(section);
 
@@ -494,8 +538,8 @@ ng::value session_manager::offer_or_answer(const ng::value& request, bool is_off
         sdp::set_media_port(section, theirs.local_port);
         sdp::set_rtcp_mux(section, mux_toward_peer);
         if (!view.flag("no-rtcp-attribute")) {
-            const auto advertised_rtcp = mux_toward_peer ? theirs.local_port
-                                                         : static_cast<std::uint16_t>(theirs.local_port + 1);
+            const auto advertised_rtcp =
+                mux_toward_peer ? theirs.local_port : static_cast<std::uint16_t>(theirs.local_port + 1);
             std::optional<sdp::rtcp_attribute> attribute = sdp::rtcp_attribute{advertised_rtcp, std::nullopt};
             if (view.flag("full-rtcp-attribute")) {
                 attribute->connection = sdp::connection_field{family, our_address, {}};
@@ -507,8 +551,10 @@ ng::value session_manager::offer_or_answer(const ng::value& request, bool is_off
     }
     // Session-level c= and the origin.
     if (!settings_.ipv4_address.empty() && description.connection) {
-        const bool v6 = description.connection->family == sdp::address_family::ip6 && !settings_.ipv6_address.empty();
-        (void)sdp::set_connection(description, sdp::all_media, v6 ? sdp::address_family::ip6 : sdp::address_family::ip4,
+        const bool v6 =
+            description.connection->family == sdp::address_family::ip6 && !settings_.ipv6_address.empty();
+        (void)sdp::set_connection(description, sdp::all_media,
+                                  v6 ? sdp::address_family::ip6 : sdp::address_family::ip4,
                                   v6 ? settings_.ipv6_address : settings_.ipv4_address);
         // Disabled sections keep whatever c= they had; harmless.
     }
@@ -550,7 +596,14 @@ void session_manager::publish(call& session) {
             }
             rtp.learning_window_ms = settings_.learning_window_ms;
             rtp.clock_rate_hz = from.clock_rate_hz;
+            rtp.generation = from.generation;
             stream_rule rtcp = rtp;
+            if (from.rtcp_mux && !to.rtcp_mux) {
+                // Asymmetric rtcp-mux: RTCP the speaker muxes goes to the
+                // other side's RTCP address from the other side's RTCP port.
+                rtp.rtcp_egress_port = static_cast<std::uint16_t>(to.local_port + 1);
+                rtp.rtcp_destination = to.rtcp_destination();
+            }
             rtcp.stream_id = from.rtcp_stream;
             rtcp.local_port = rtcp_port;
             rtcp.egress_port = to.rtcp_mux ? to.local_port : static_cast<std::uint16_t>(to.local_port + 1);
@@ -571,15 +624,48 @@ void session_manager::publish(call& session) {
 void session_manager::destroy(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator found) {
     call& session = *found->second;
     for (auto& side : session.sides) {
-        for (auto& media : side.media) {
+        for (std::size_t index = 0; index < side.media.size(); ++index) {
+            auto& media = side.media[index];
             if (!media.active) {
                 continue;
             }
-            if (const auto stats = workers_.stats(media.local_port, media.rtp_stream)) {
+            const auto rtcp_port = static_cast<std::uint16_t>(media.local_port + 1);
+            const auto stats = workers_.stats(media.local_port, media.rtp_stream);
+            if (stats) {
                 totals_.packets_total += stats->packets;
                 totals_.bytes_total += stats->bytes;
             }
-            const auto rtcp_port = static_cast<std::uint16_t>(media.local_port + 1);
+            if (settings_.on_stream_ended) {
+                const auto rtp = stats.value_or(stream_stats_snapshot{});
+                const auto reports = rtcp_reports(
+                    rtp, workers_.stats(rtcp_port, media.rtcp_stream).value_or(stream_stats_snapshot{}));
+                const double rate = media.clock_rate_hz == 0 ? 8000.0 : media.clock_rate_hz;
+                stream_quality quality;
+                quality.call_id = session.call_id;
+                quality.tag = side.tag;
+                quality.media_index = index + 1;
+                quality.media_type = media.type;
+                quality.local_port = media.local_port;
+                quality.ssrc = rtp.ssrc;
+                quality.packets = rtp.packets;
+                quality.bytes = rtp.bytes;
+                quality.packets_expected = rtp.rtp_expected;
+                quality.packets_lost = rtp.rtp_lost;
+                quality.loss_percent = rtp.rtp_expected == 0 ? 0.0
+                                                             : 100.0 * static_cast<double>(rtp.rtp_lost) /
+                                                                   static_cast<double>(rtp.rtp_expected);
+                quality.jitter_ms = 1000.0 * rtp.jitter_ts / rate;
+                quality.ssrc_changes = rtp.ssrc_changes;
+                quality.duration_s = static_cast<double>(time_.now_ns() - session.created_ns) / ns_per_s;
+                quality.rtcp_packets = reports.rtcp_packets;
+                quality.rtcp_fraction_lost_percent = 100.0 * reports.remote_fraction_lost / 256.0;
+                quality.rtcp_packets_lost = reports.remote_packets_lost;
+                quality.rtcp_jitter_ms = 1000.0 * reports.remote_jitter_ts / rate;
+                if (reports.rtt_us != 0) {
+                    quality.rtt_ms = reports.rtt_us / 1000.0;
+                }
+                settings_.on_stream_ended(quality);
+            }
             if (!workers_.send(removal(media.rtp_stream, media.local_port)) ||
                 !workers_.send(removal(media.rtcp_stream, rtcp_port))) {
                 ++totals_.commands_dropped;
@@ -654,12 +740,9 @@ ng::value session_manager::list(const ng::value& request) const {
 ng::value session_manager::statistics() const {
     auto count = [](std::uint64_t value) { return ng::value(static_cast<std::int64_t>(value)); };
     ng::dict current{
-        {"sessionsown", count(calls_.size())},
-        {"sessionsforeign", count(0)},
-        {"sessionstotal", count(calls_.size())},
-        {"transcodedmedia", count(0)},
-        {"portsfree", count(ports_.free_pairs() * 2)},
-        {"portstotal", count(ports_.total_pairs() * 2)},
+        {"sessionsown", count(calls_.size())},         {"sessionsforeign", count(0)},
+        {"sessionstotal", count(calls_.size())},       {"transcodedmedia", count(0)},
+        {"portsfree", count(ports_.free_pairs() * 2)}, {"portstotal", count(ports_.total_pairs() * 2)},
     };
     ng::dict total{
         {"managedsessions", count(totals_.sessions_created)},
@@ -675,9 +758,10 @@ ng::value session_manager::statistics() const {
         {"relayedpackets", count(totals_.packets_total)},
         {"relayedbytes", count(totals_.bytes_total)},
     };
-    return ng::value(ng::dict{{"result", ng::value("ok")},
-                              {"statistics", ng::value(ng::dict{{"currentstatistics", ng::value(std::move(current))},
-                                                                {"totalstatistics", ng::value(std::move(total))}})}});
+    return ng::value(
+        ng::dict{{"result", ng::value("ok")},
+                 {"statistics", ng::value(ng::dict{{"currentstatistics", ng::value(std::move(current))},
+                                                   {"totalstatistics", ng::value(std::move(total))}})}});
 }
 
 ng::value session_manager::describe(const call& session) const {
@@ -736,6 +820,11 @@ ng::value session_manager::describe(const call& session) const {
                         const auto rate = media.clock_rate_hz == 0 ? 8000U : media.clock_rate_hz;
                         stream.emplace("jitter",
                                        ng::value(static_cast<std::int64_t>(stats.jitter_ts) * 1000 / rate));
+                        const auto rtcp_stats =
+                            workers_
+                                .stats(static_cast<std::uint16_t>(media.local_port + 1), media.rtcp_stream)
+                                .value_or(stream_stats_snapshot{});
+                        stream.emplace("rtcp", rtcp_value(rtcp_reports(stats, rtcp_stats), rate));
                     }
                     streams.emplace_back(std::move(stream));
                 }
@@ -801,6 +890,9 @@ void session_manager::poll() {
                 if (!is_rtp && !is_rtcp) {
                     continue;
                 }
+                if (event->generation != media.generation) {
+                    continue;  // learned before a re-INVITE moved this side
+                }
                 (is_rtp ? media.learned_rtp : media.learned_rtcp) = event->source;
                 // The stream toward this side: RTP from the other side's RTP
                 // port; RTCP from its RTCP port (or its RTP port when muxed).
@@ -813,8 +905,28 @@ void session_manager::poll() {
                     update.stream_id = other.rtcp_stream;
                     update.local_port = static_cast<std::uint16_t>(other.local_port + 1);
                 }
-                if (!workers_.send({relay_command::kind::set_destination, update})) {
-                    ++totals_.commands_dropped;
+                std::vector<relay_command> updates{{relay_command::kind::set_destination, update}};
+                if (is_rtp && media.rtcp_mux) {
+                    // This side muxes: RTCP toward it (from the other side's
+                    // RTCP port, when that side does not mux) follows its RTP.
+                    stream_rule rtcp = update;
+                    rtcp.stream_id = other.rtcp_stream;
+                    rtcp.local_port = static_cast<std::uint16_t>(other.local_port + 1);
+                    updates.push_back({relay_command::kind::set_destination, rtcp});
+                }
+                if (is_rtcp && other.rtcp_mux && !media.rtcp_mux) {
+                    // Asymmetric rtcp-mux: the other side's muxed RTCP comes
+                    // to this side through its RTP rule's RTCP destination.
+                    stream_rule rtcp;
+                    rtcp.stream_id = other.rtp_stream;
+                    rtcp.local_port = other.local_port;
+                    rtcp.rtcp_destination = event->source;
+                    updates.push_back({relay_command::kind::set_rtcp_destination, rtcp});
+                }
+                for (const auto& command : updates) {
+                    if (!workers_.send(command)) {
+                        ++totals_.commands_dropped;
+                    }
                 }
             }
         }
@@ -843,9 +955,9 @@ void session_manager::poll() {
                     continue;
                 }
                 on_hold = on_hold || media.on_hold;
-                for (const auto& [port, id] : {std::pair{media.local_port, media.rtp_stream},
-                                               std::pair{static_cast<std::uint16_t>(media.local_port + 1),
-                                                         media.rtcp_stream}}) {
+                for (const auto& [port, id] :
+                     {std::pair{media.local_port, media.rtp_stream},
+                      std::pair{static_cast<std::uint16_t>(media.local_port + 1), media.rtcp_stream}}) {
                     if (const auto stats = workers_.stats(port, id)) {
                         last_activity = std::max(last_activity, stats->last_packet_ns);
                     }

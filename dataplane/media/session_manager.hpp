@@ -11,13 +11,16 @@
 //
 // handle() takes one decoded ng request and returns the reply dictionary in
 // rtpengine's shapes (offer/answer -> rewritten sdp; delete/query -> per tag
-// and per stream statistics; list; statistics). Unknown keys are ignored,
+// and per stream statistics, plus Tandem's "rtcp" sub-dict on RTP streams;
+// list; statistics). SSRC continuity is on for every call unless a request
+// carries the flag "no-SSRC-continuity" ("SSRC-continuity" turns it back on). Unknown keys are ignored,
 // malformed requests answer {result: error, error-reason}. Forwarding state
 // reaches the workers only as relay_commands through the relay_workers seam;
 // the workers' learned peers come back as events in poll(), which also runs
 // timeouts and delayed deletes. Not thread-safe: one control thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,17 +49,49 @@ class relay_workers {
                                                                      std::uint32_t stream_id) const = 0;
 };
 
+// One RTP stream's quality when its call ends (deleted, timed out): what
+// the relay measured of the media one side sent (RFC 3550 A.3 loss, A.8
+// jitter), and what that side said in RTCP about the media it received from
+// us, with the round trip to it. Reported once per active media side, for
+// the control layer to turn into histograms.
+struct stream_quality {
+    std::string call_id;
+    std::string tag;               // the side that sends on this stream
+    std::size_t media_index = 0;   // 1-based, as query's "index"
+    std::string media_type;        // "audio", "video", ...
+    std::uint16_t local_port = 0;  // our RTP port that side sends to
+    std::uint32_t ssrc = 0;
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t packets_expected = 0;
+    std::uint64_t packets_lost = 0;
+    double loss_percent = 0;  // lost / expected; 0 when nothing was expected
+    double jitter_ms = 0;
+    std::uint32_t ssrc_changes = 0;  // sources SSRC continuity joined
+    double duration_s = 0;           // from the offer to the end
+    // From that side's RTCP: its receiver report about what we sent it.
+    std::uint64_t rtcp_packets = 0;
+    double rtcp_fraction_lost_percent = 0;  // RFC 3550 fraction lost, as a percentage
+    std::int32_t rtcp_packets_lost = 0;     // cumulative, as reported
+    double rtcp_jitter_ms = 0;
+    std::optional<double> rtt_ms;  // nullopt: no SR/RR pair measured it
+};
+
 struct media_settings {
-    std::string ipv4_address;   // advertised in SDP for IPv4 peers
-    std::string ipv6_address;   // advertised for IPv6 peers; empty: none
+    std::string ipv4_address;  // advertised in SDP for IPv4 peers
+    std::string ipv6_address;  // advertised for IPv6 peers; empty: none
     std::uint16_t port_min = 30000;
     std::uint16_t port_max = 39999;
-    std::uint32_t max_sessions = 10000;    // calls; offers beyond get "load limit"
-    std::uint32_t timeout_s = 60;          // no media while sending: call deleted
-    std::uint32_t silent_timeout_s = 3600; // no media while on hold
-    std::uint32_t final_timeout_s = 0;     // delete regardless after this long; 0: never
-    std::uint32_t delete_delay_s = 0;      // default delay for delete
+    std::uint32_t max_sessions = 10000;     // calls; offers beyond get "load limit"
+    std::uint32_t timeout_s = 60;           // no media while sending: call deleted
+    std::uint32_t silent_timeout_s = 3600;  // no media while on hold
+    std::uint32_t final_timeout_s = 0;      // delete regardless after this long; 0: never
+    std::uint32_t delete_delay_s = 0;       // default delay for delete
     std::uint32_t learning_window_ms = 3000;
+    // Called on the control thread once per active media side of every call
+    // that ends (delete, timeouts), just before its streams are removed.
+    // Empty: nothing is harvested.
+    std::function<void(const stream_quality&)> on_stream_ended;
 };
 
 struct session_totals {

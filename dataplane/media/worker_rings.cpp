@@ -57,6 +57,7 @@ std::optional<stream_stats_snapshot> worker_rings::stats(std::uint16_t local_por
         }
         total->jitter_ts = std::max(total->jitter_ts, one->jitter_ts);
         total->rtcp_packets += one->rtcp_packets;
+        total->ssrc_changes += one->ssrc_changes;
         total->remote_fraction_lost = std::max(total->remote_fraction_lost, one->remote_fraction_lost);
         total->remote_packets_lost = std::max(total->remote_packets_lost, one->remote_packets_lost);
         total->remote_jitter_ts = std::max(total->remote_jitter_ts, one->remote_jitter_ts);

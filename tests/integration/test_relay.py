@@ -91,10 +91,12 @@ def set_up_call(ng, call_id, flags=()):
     return sdp_port(answer["sdp"]), sdp_port(offer["sdp"])  # where A sends, where B sends
 
 
-def warm_up(sender, receiver, destination, tries=20):
-    """The first datagrams may be spent resolving the receiver's MAC (ARP)."""
+def warm_up(sender, receiver, destination, tries=20, ssrc=0x0BAD):
+    """The first datagrams may be spent resolving the receiver's MAC (ARP).
+    Same SSRC as the media that follows, or the relay's SSRC continuity
+    would (rightly) map the later stream onto the warm-up's SSRC."""
     for attempt in range(tries):
-        sender.sendto(rtp(60000 + attempt, 0, 0x0BAD), destination)
+        sender.sendto(rtp(60000 + attempt, attempt * 160, ssrc), destination)
         if receive_all(receiver, 1):
             return True
     return False
@@ -107,8 +109,8 @@ def test_rtp_is_relayed_both_ways_with_rewritten_addresses(relay):
     port_for_a, port_for_b = set_up_call(ng, "call-both-ways")
     assert port_for_a != port_for_b and port_for_a % 2 == 0
 
-    assert warm_up(a, b, (OUR_IPV4, port_for_a)), "A's RTP never reached B"
-    assert warm_up(b, a, (OUR_IPV4, port_for_b)), "B's RTP never reached A"
+    assert warm_up(a, b, (OUR_IPV4, port_for_a), ssrc=0xAAAA), "A's RTP never reached B"
+    assert warm_up(b, a, (OUR_IPV4, port_for_b), ssrc=0xBBBB), "B's RTP never reached A"
 
     for sequence in range(100):
         a.sendto(rtp(sequence, sequence * 160, 0xAAAA), (OUR_IPV4, port_for_a))
