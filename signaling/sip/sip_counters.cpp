@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include <prometheus/labels.h>
+
 namespace tandem::sip {
 
 std::string_view method_label(std::string_view method) {
@@ -25,15 +27,24 @@ sip_counters::sip_counters(prometheus::Registry& registry)
       responses_(prometheus::BuildCounter()
                      .Name("tandem_sip_responses_total")
                      .Help("SIP responses sent, by request method and status code")
-                     .Register(registry)) {}
+                     .Register(registry)),
+      rejected_(prometheus::BuildCounter()
+                    .Name("tandem_sip_requests_rejected_total")
+                    .Help("SIP requests answered with a final non-2xx response (300-699), by method and code")
+                    .Register(registry)) {}
 
 void sip_counters::request_received(std::string_view method) {
     requests_.Add({{"method", std::string(method_label(method))}}).Increment();
 }
 
 void sip_counters::response_sent(std::string_view method, int status) {
-    const std::string code = status >= 100 && status <= 699 ? std::to_string(status) : "other";
-    responses_.Add({{"method", std::string(method_label(method))}, {"code", code}}).Increment();
+    const bool valid = status >= 100 && status <= 699;
+    const std::string code = valid ? std::to_string(status) : "other";
+    const prometheus::Labels labels{{"method", std::string(method_label(method))}, {"code", code}};
+    responses_.Add(labels).Increment();
+    if (valid && status >= 300) {
+        rejected_.Add(labels).Increment();
+    }
 }
 
 }  // namespace tandem::sip

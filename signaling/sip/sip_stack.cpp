@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
 #include <string_view>
 #include <unordered_set>
 
@@ -19,7 +20,10 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
+
+#include "signaling/sip/trace_counter.hpp"
 
 namespace tandem::sip {
 
@@ -102,42 +106,68 @@ incoming_request make_request(nua_t* nua, const sip_t* sip) {
     return request;
 }
 
-// Sofia's own diagnostics (su_log) go to the "sofia" logger. Sofia calls
-// this from its stack thread too; spdlog loggers are thread-safe.
+// Where su_log output goes. tport's message trace (switched on with
+// TPTAG_LOG) feeds the SIP counters and is logged at trace level; the rest is
+// Sofia's diagnostics. Sofia logs from its stack thread and, rarely, from the
+// root thread, hence the mutex (uncontended: a few lines per message).
+struct sofia_log_sink {
+    sofia_log_sink(log::logger_ptr log, sip_counters& counters) : logger(std::move(log)), trace(counters) {}
+
+    std::mutex mutex;
+    log::logger_ptr logger;
+    trace_counter trace;
+    // Cleared when nua could not be destroyed: its thread may still log
+    // after the counters are gone.
+    bool counting = true;
+};
+
+// Cost: one vsnprintf into a stack buffer per trace line, about 15 lines per
+// SIP message; the trace-level log call is skipped unless that level is on.
 void sofia_log_line(void* stream, const char* format, va_list arguments) {
-    auto* logger = static_cast<spdlog::logger*>(stream);
-    if (logger == nullptr || format == nullptr) {
+    auto* sink = static_cast<sofia_log_sink*>(stream);
+    if (sink == nullptr || format == nullptr) {
         return;
     }
     char line[1024];
     // Used once, so no va_copy: the caller (su_log) owns va_start/va_end.
     const int length = std::vsnprintf(line, sizeof(line), format, arguments);
-    if (length <= 0) {
+    if (length < 0) {
         return;
     }
     std::string_view text(line, std::min<std::size_t>(static_cast<std::size_t>(length), sizeof(line) - 1));
+    bool traced = false;
+    {
+        const std::lock_guard<std::mutex> lock(sink->mutex);
+        traced = sink->counting && sink->trace.feed(format, text);
+    }
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
         text.remove_suffix(1);
     }
-    if (!text.empty()) {
-        logger->info("{}", text);
+    if (text.empty()) {
+        return;
+    }
+    if (traced) {
+        sink->logger->trace("{}", text);
+    } else {
+        sink->logger->info("{}", text);
     }
 }
 
 }  // namespace
 
 struct sip_stack::impl {
-    impl(request_handler& request_handler_ref, sip_counters& counters_ref, log::logger_ptr log)
-        : handler(request_handler_ref), counters(counters_ref), logger(std::move(log)) {}
+    impl(request_handler& request_handler_ref, log::logger_ptr log)
+        : handler(request_handler_ref), logger(std::move(log)) {}
 
     ~impl() { release(); }
     impl(const impl&) = delete;
     impl& operator=(const impl&) = delete;
 
     request_handler& handler;
-    sip_counters& counters;
     log::logger_ptr logger;
-    log::logger_ptr sofia_logger;
+    // Heap-allocated so a nua that cannot be destroyed can keep logging into
+    // it after the stack is gone (it is leaked with the rest of Sofia then).
+    std::unique_ptr<sofia_log_sink> log_sink;
     stack_options options;
     std::vector<listen_group> groups;
 
@@ -203,18 +233,14 @@ struct sip_stack::impl {
     }
 
     void on_invite(int status, nua_t* stack, nua_handle_t* nh, const sip_t* sip) {
+        // Counting happens on the wire (trace_counter), including nua's own 100 Trying.
         const incoming_request request = make_request(stack, sip);
-        counters.request_received("INVITE");
         if (status >= 200) {
             // nua rejected it already (bad Require, in-dialog rules...).
-            counters.response_sent("INVITE", status);
             logger->info("INVITE {} from {}: answered {} by the stack", request.call_id, request.source,
                          status);
             nua_handle_destroy(nh);
             return;
-        }
-        if (status == 100) {
-            counters.response_sent("INVITE", 100);  // nua sends 100 Trying by itself
         }
         const final_response answer = handler.on_invite(request);
         const int code = answer.status >= 300 && answer.status <= 699 ? answer.status : 500;
@@ -222,7 +248,6 @@ struct sip_stack::impl {
         invite_handles.insert(nh);
         nua_respond(nh, code, answer.reason.empty() ? nullptr : answer.reason.c_str(),
                     TAG_IF(!retry_after.empty(), SIPTAG_RETRY_AFTER_STR(retry_after.c_str())), TAG_END());
-        counters.response_sent("INVITE", code);
         logger->info("INVITE {} {} -> {} from {} over {}: {} {}", request.call_id, request.from_uri,
                      request.request_uri, request.source, request.transport, code, answer.reason);
     }
@@ -230,14 +255,12 @@ struct sip_stack::impl {
     void on_other_request(nua_event_t event, int status, nua_t* stack, nua_handle_t* nh, const sip_t* sip) {
         const incoming_request request = make_request(stack, sip);
         const std::string method = request.method.empty() ? nua_event_name(event) : request.method;
-        counters.request_received(method);
         int answered = status;
         if (answered < 200) {
             // Should not happen with our Allow list; never leave a client hanging.
             answered = 501;
             nua_respond(nh, 501, "Not Implemented", NUTAG_WITH_THIS(stack), TAG_END());
         }
-        counters.response_sent(method, answered);
         handler.on_answered(request, answered);
         logger->debug("{} {} from {} over {}: {}", method, request.call_id, request.source, request.transport,
                       answered);
@@ -284,6 +307,11 @@ struct sip_stack::impl {
     void release() {
         shutdown();
         if (leaked) {
+            if (log_sink) {
+                const std::lock_guard<std::mutex> lock(log_sink->mutex);
+                log_sink->counting = false;
+            }
+            static_cast<void>(log_sink.release());
             return;
         }
         if (root != nullptr) {
@@ -316,7 +344,7 @@ result<std::unique_ptr<sip_stack>> sip_stack::start(const stack_options& options
     if (!groups) {
         return groups.failure();
     }
-    auto state = std::make_unique<impl>(handler, counters, std::move(logger));
+    auto state = std::make_unique<impl>(handler, std::move(logger));
     state->options = options;
     state->groups = std::move(groups.value());
 
@@ -324,8 +352,10 @@ result<std::unique_ptr<sip_stack>> sip_stack::start(const stack_options& options
         return make_error("sip: su_init failed");
     }
     state->su_ready = true;
-    state->sofia_logger = options.sofia_logger ? options.sofia_logger : state->logger->clone("sofia");
-    su_log_redirect(nullptr, sofia_log_line, state->sofia_logger.get());
+    state->log_sink = std::make_unique<sofia_log_sink>(
+        options.sofia_logger ? options.sofia_logger : state->logger->clone("sofia"), counters);
+    // su_log's default log is process-wide: one sip_stack per process.
+    su_log_redirect(nullptr, sofia_log_line, state->log_sink.get());
 
     state->root = su_root_create(static_cast<su_root_magic_t*>(static_cast<void*>(state.get())));
     if (state->root == nullptr) {
@@ -338,12 +368,16 @@ result<std::unique_ptr<sip_stack>> sip_stack::start(const stack_options& options
     // it a plain SIP listener. Both must bind or nua_create fails.
     // SIPTAG_ALLOW(SIP_NONE) drops nua's default Allow list (it includes
     // MESSAGE, SUBSCRIBE, REFER...) before NUTAG_ALLOW sets ours.
+    // TPTAG_LOG (passed through nua to nta's transports) turns on tport's
+    // message trace: the only place Sofia 1.12.11 shows every request it
+    // answers by itself (405, 501, 481, 416, 420, nta's 400/482/483), so that
+    // is where the SIP counters count. See trace_counter.hpp.
     state->nua =
         nua_create(state->root, &impl::on_event, state.get(), NUTAG_URL(URL_STRING_MAKE(first_url.c_str())),
                    TAG_IF(!second_url.empty(), NUTAG_SIPS_URL(URL_STRING_MAKE(second_url.c_str()))),
                    NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(0),
                    NUTAG_ENABLEMESSAGE(0), SIPTAG_ALLOW(static_cast<const sip_allow_t*>(SIP_NONE)),
-                   NUTAG_ALLOW(allowed_methods), SIPTAG_ACCEPT_STR("application/sdp"),
+                   NUTAG_ALLOW(allowed_methods), SIPTAG_ACCEPT_STR("application/sdp"), TPTAG_LOG(1),
                    SIPTAG_USER_AGENT_STR(options.user_agent.c_str()), TAG_END());
     if (state->nua == nullptr) {
         std::string urls = first_url + (second_url.empty() ? "" : " and " + second_url);

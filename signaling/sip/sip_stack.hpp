@@ -9,8 +9,16 @@
 // thread inside run(); nothing of Sofia leaks through this header.
 //
 // What the stack answers by itself: OPTIONS (200 with Allow/Accept),
-// methods outside the Allow list (405 with Allow), CANCEL/ACK/BYE matching.
-// INVITE is answered with whatever request_handler::on_invite decides.
+// well-known methods outside the Allow list (405 with Allow), unknown methods
+// (501), out-of-dialog BYE/CANCEL (481), unsupported URI schemes (416) and
+// Require options (420), CANCEL/ACK/BYE matching. INVITE is answered with
+// whatever request_handler::on_invite decides.
+//
+// sip_counters sees every request received and every response sent, those
+// nua answers by itself included: the stack switches on tport's message
+// trace and counts from it (trace_counter.hpp), because Sofia 1.12.11 reports
+// its automatic answers nowhere else. That redirects su_log's process-wide
+// default log, so there is one sip_stack per process.
 
 #include <atomic>
 #include <cstdint>

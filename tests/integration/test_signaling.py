@@ -4,6 +4,11 @@ Each test runs the process in its own network namespace, listening on
 loopback, and drives it with SIPp. No data plane runs unless a test starts
 its stand-in (a few lines of Python answering the ng `ping`), so INVITEs get
 503 + Retry-After, or 480 "No route" once the stand-in answers.
+
+Every request is counted, also the ones Sofia rejects before the application
+sees them (405, 501, 481, 416, 420): tandem_sip_requests_total{method},
+tandem_sip_responses_total{method,code}, tandem_sip_requests_rejected_total{method,code},
+with unknown method names as method="other".
 """
 
 import re
@@ -83,6 +88,16 @@ class Signaling:
                 return float(line.split()[-1])
         return None
 
+    def assert_rejected(self, method, code, label=None):
+        """The request and its rejection were counted once each (label: the method label)."""
+        label = label or method
+        rejected = f'tandem_sip_requests_rejected_total{{code="{code}",method="{label}"}}'
+        wait_for(lambda: self.metric(rejected) is not None, what=f"{method} {code} counted")
+        # Retransmissions are recognised, so one request counts once.
+        assert self.metric(rejected) == 1, self.metrics()
+        assert self.metric(f'tandem_sip_responses_total{{code="{code}",method="{label}"}}') == 1
+        assert self.metric(f'tandem_sip_requests_total{{method="{label}"}}') == 1
+
 
 def sipp(ns, tmp_path, scenario, port, calls=1, transport="u1", host="127.0.0.1", extra=()):
     """Runs a SIPp client scenario to completion (bounded); returns the CompletedProcess."""
@@ -153,22 +168,59 @@ def test_methods_not_implemented_get_405_with_allow(netns, processes, tmp_path, 
     scenario = tmp_path / f"{method.lower()}_405.xml"
     scenario.write_text(template.replace("REGISTER", method))
     assert_sipp_ok(sipp(netns, tmp_path, scenario, sig.sip_port), tmp_path)
+    # nua answers these itself; they are counted all the same.
+    sig.assert_rejected(method, 405)
+    assert sig.proc.stop() == 0, sig.proc.output()
+
+
+@pytest.mark.parametrize("method", ["BYE", "CANCEL"])
+def test_out_of_dialog_bye_and_cancel_get_481(netns, processes, tmp_path, method):
+    require_sipp()
+    sig = Signaling(netns, processes, tmp_path)
+    template = (SCENARIOS / "sig_out_of_dialog_481.xml").read_text()
+    scenario = tmp_path / f"sig_{method.lower()}_481.xml"
+    scenario.write_text(template.replace("BYE", method))
+    assert_sipp_ok(sipp(netns, tmp_path, scenario, sig.sip_port), tmp_path)
+    sig.assert_rejected(method, 481)
+    assert sig.proc.stop() == 0, sig.proc.output()
+
+
+def udp_request(ns, sig, method, uri, extra_headers=""):
+    """Sends one request over UDP from 127.0.0.1:5999; returns the response text."""
+    request = (f"{method} {uri} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-it-{method.lower()}\r\n"
+               "From: <sip:it@127.0.0.1>;tag=it1\r\nTo: <sip:x@127.0.0.1>\r\n"
+               f"Call-ID: {method.lower()}-1@it\r\nCSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra_headers}"
+               "Content-Length: 0\r\n\r\n")
+    client = ("import socket, sys\n"
+              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)\n"
+              "s.bind(('127.0.0.1', 5999)); s.sendto(sys.argv[1].encode(), ('127.0.0.1', int(sys.argv[2])))\n"
+              "print(s.recv(65536).decode())\n")
+    result = ns.run(PYTHON, "-c", client, request, sig.sip_port, check=False, timeout=20)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_unknown_method_gets_501(netns, processes, tmp_path):
     """RFC 3261 8.2.1: a method the UAS does not recognise is 501, not 405."""
     sig = Signaling(netns, processes, tmp_path)
-    request = (f"FROBNICATE sip:x@127.0.0.1:{sig.sip_port} SIP/2.0\r\n"
-               "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-it-frob\r\n"
-               "From: <sip:it@127.0.0.1>;tag=it1\r\nTo: <sip:x@127.0.0.1>\r\n"
-               "Call-ID: frob-1@it\r\nCSeq: 1 FROBNICATE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
-    client = ("import socket, sys\n"
-              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)\n"
-              "s.bind(('127.0.0.1', 5999)); s.sendto(sys.argv[1].encode(), ('127.0.0.1', int(sys.argv[2])))\n"
-              "print(s.recv(65536).decode())\n")
-    result = netns.run(PYTHON, "-c", client, request, sig.sip_port, check=False, timeout=20)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("SIP/2.0 501"), result.stdout
+    response = udp_request(netns, sig, "FROBNICATE", f"sip:x@127.0.0.1:{sig.sip_port}")
+    assert response.startswith("SIP/2.0 501"), response
+    # Counted under "other": peers cannot invent label values.
+    sig.assert_rejected("FROBNICATE", 501, label="other")
+    assert "FROBNICATE" not in sig.metrics()
+    assert sig.proc.stop() == 0, sig.proc.output()
+
+
+@pytest.mark.parametrize("uri, headers, code", [
+    ("mailto:x@127.0.0.1", "", 416),                      # RFC 3261 8.2.2.1
+    ("sip:x@127.0.0.1", "Require: frobnication\r\n", 420),  # RFC 3261 8.2.2.3
+])
+def test_options_rejected_by_the_stack_are_counted(netns, processes, tmp_path, uri, headers, code):
+    sig = Signaling(netns, processes, tmp_path)
+    response = udp_request(netns, sig, "OPTIONS", uri, headers)
+    assert response.startswith(f"SIP/2.0 {code}"), response
+    sig.assert_rejected("OPTIONS", code)
 
 
 def test_ipv6_listener(netns, processes, tmp_path):

@@ -36,5 +36,26 @@ TEST(sip_counters, counts_by_method_and_code) {
         << text;
 }
 
+TEST(sip_counters, final_non_2xx_responses_count_as_rejections) {
+    prometheus::Registry registry;
+    sip_counters counters(registry);
+    counters.response_sent("INVITE", 100);
+    counters.response_sent("OPTIONS", 200);
+    counters.response_sent("REGISTER", 405);
+    counters.response_sent("FROBNICATE", 501);
+    counters.response_sent("INVITE", 42);
+
+    const std::string text = metrics::render_text(registry);
+    EXPECT_NE(text.find("tandem_sip_requests_rejected_total{code=\"405\",method=\"REGISTER\"} 1"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("tandem_sip_requests_rejected_total{code=\"501\",method=\"other\"} 1"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("tandem_sip_requests_rejected_total{code=\"100\""), std::string::npos) << text;
+    EXPECT_EQ(text.find("tandem_sip_requests_rejected_total{code=\"200\""), std::string::npos) << text;
+    EXPECT_EQ(text.find("tandem_sip_requests_rejected_total{code=\"other\""), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace tandem::sip
