@@ -150,9 +150,59 @@ media::media_settings media_settings_from(const config::dataplane_config& datapl
     return out;
 }
 
+namespace {
+
+media::media_settings observed(media::media_settings settings,
+                               std::function<void(const media::stream_quality&)> observer) {
+    settings.on_stream_ended = std::move(observer);
+    return settings;
+}
+
+}  // namespace
+
 ng_control::ng_control(media::media_settings settings, media::relay_workers& workers, const clock& time)
-    : sessions_(std::move(settings), workers, time), gauges_(std::make_shared<session_gauges>()) {
+    : quality_(std::make_shared<prometheus::Registry>()),
+      loss_ratio_(&prometheus::BuildHistogram()
+                       .Name("tandem_stream_loss_ratio")
+                       .Help("RTP loss of ended streams (lost / expected, RFC 3550 A.3)")
+                       .Register(*quality_)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.001, 0.005, 0.01, 0.02,
+                                                                        0.05, 0.1, 0.2, 0.5})),
+      jitter_seconds_(&prometheus::BuildHistogram()
+                           .Name("tandem_jitter_seconds")
+                           .Help("Interarrival jitter of ended streams (RFC 3550 A.8) as the relay saw it")
+                           .Register(*quality_)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.002, 0.005, 0.01, 0.02,
+                                                                            0.03, 0.05, 0.1, 0.2})),
+      rtt_seconds_(
+          &prometheus::BuildHistogram()
+               .Name("tandem_rtt_seconds")
+               .Help("Round-trip time between the relay and the peer, from RTCP SR/RR, ended streams")
+               .Register(*quality_)
+               .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3,
+                                                                0.5, 1.0})),
+      packets_lost_(&prometheus::BuildCounter()
+                         .Name("tandem_packets_lost_total")
+                         .Help("RTP packets lost on the way to the relay, summed over ended streams")
+                         .Register(*quality_)
+                         .Add({})),
+      sessions_(
+          observed(std::move(settings), [this](const media::stream_quality& quality) { record(quality); }),
+          workers, time),
+      gauges_(std::make_shared<session_gauges>()) {
     publish_gauges();
+}
+
+void ng_control::record(const media::stream_quality& quality) {
+    if (quality.packets == 0) {
+        return;  // a stream that never carried media says nothing about quality
+    }
+    loss_ratio_->Observe(quality.loss_percent / 100.0);
+    jitter_seconds_->Observe(quality.jitter_ms / 1000.0);
+    if (quality.rtt_ms) {
+        rtt_seconds_->Observe(*quality.rtt_ms / 1000.0);
+    }
+    packets_lost_->Increment(static_cast<double>(quality.packets_lost));
 }
 
 ng::value ng_control::handle(const ng::value& request, const ng::request_context& context) {
@@ -182,6 +232,10 @@ ng::request_handler ng_control::handler() {
 
 std::shared_ptr<prometheus::Collectable> ng_control::collector() const {
     return std::make_shared<gauges_collector>(gauges_);
+}
+
+std::shared_ptr<prometheus::Collectable> ng_control::quality_collector() const {
+    return quality_;
 }
 
 void ng_control::publish_gauges() {

@@ -16,6 +16,9 @@
 #include <vector>
 
 #include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 #include "dataplane/media/session_manager.hpp"
 #include "gateway/core/clock.hpp"
@@ -51,10 +54,20 @@ class ng_control {
     // Bound to this object; valid while it lives.
     [[nodiscard]] ng::request_handler handler();
     [[nodiscard]] std::shared_ptr<prometheus::Collectable> collector() const;
+    // Histograms of ended streams' loss, jitter and RTT.
+    [[nodiscard]] std::shared_ptr<prometheus::Collectable> quality_collector() const;
 
   private:
     void publish_gauges();
+    void record(const media::stream_quality& quality);
 
+    // Quality of ended streams: histograms in a registry of our own, exposed
+    // through collector() (prometheus-cpp metrics are safe across threads).
+    std::shared_ptr<prometheus::Registry> quality_;
+    prometheus::Histogram* loss_ratio_ = nullptr;
+    prometheus::Histogram* jitter_seconds_ = nullptr;
+    prometheus::Histogram* rtt_seconds_ = nullptr;
+    prometheus::Counter* packets_lost_ = nullptr;
     media::session_manager sessions_;
     std::shared_ptr<session_gauges> gauges_;
 };

@@ -224,6 +224,7 @@ int appliance::run() {
         services_.metrics->add(metrics::make_worker_collector(counters, "lcore", worker_labels));
         services_.metrics->add(metrics::make_worker_collector(relay_counters, "lcore", worker_labels));
         services_.metrics->add(sessions.collector());
+        services_.metrics->add(sessions.quality_collector());
         services_.metrics->add(control::make_relay_totals_collector(relay_counters, worker_labels));
     }
 

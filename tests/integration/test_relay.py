@@ -137,6 +137,12 @@ def test_rtp_is_relayed_both_ways_with_rewritten_addresses(relay):
     # After delete the ports forward nothing.
     a.sendto(rtp(500, 0, 0xAAAA), (OUR_IPV4, port_for_a))
     assert receive_all(b, 1) == []
+    # The ended streams' quality reached the histograms.
+    scrape = netns.run("curl", "-sf", "http://127.0.0.1:9481/metrics").stdout
+    assert re.search(r"^tandem_stream_loss_ratio_count 2$", scrape, re.M), scrape
+    assert re.search(r"^tandem_jitter_seconds_count 2$", scrape, re.M)
+    assert re.search(r"^tandem_packets_lost_total 0$", scrape, re.M)
+    assert re.search(r'^tandem_packets_total\{lcore="1"\} [1-9]', scrape, re.M)
 
 
 def test_latching_follows_a_nat_and_strict_source_blocks_bleed(relay):
