@@ -180,3 +180,31 @@ def free_udp_port():
 
 def have(program):
     return shutil.which(program) is not None
+
+
+@pytest.fixture
+def appliance(netns, tmp_path):
+    """The whole appliance as `tools/tandem run` starts it (tools/lib/supervise.py
+    on the default config), inside the test's namespace. Yields (process,
+    log path); stops it with SIGINT (Ctrl-C) afterwards if the test did not."""
+    import sys
+
+    log_path = tmp_path / "supervise.log"
+    log = open(log_path, "w")
+    proc = netns.popen([sys.executable, REPO / "tools" / "lib" / "supervise.py",
+                        "--build", BUILD, "--config", DEFAULT_CONFIG],
+                       stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "running; Ctrl-C stops everything" in log_path.read_text() or proc.poll() is not None,
+                 timeout=90, what="the appliance to come up")
+        assert proc.poll() is None, log_path.read_text()
+        yield proc, log_path
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()

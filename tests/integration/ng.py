@@ -6,49 +6,57 @@ import socket
 
 def bencode(value):
     if isinstance(value, bool):
-        value = int(value)
+        raise TypeError("bencode has no booleans")
     if isinstance(value, int):
         return b"i%de" % value
     if isinstance(value, str):
         value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
+    if isinstance(value, (bytes, bytearray)):
+        return b"%d:%s" % (len(value), bytes(value))
     if isinstance(value, (list, tuple)):
         return b"l" + b"".join(bencode(v) for v in value) + b"e"
     if isinstance(value, dict):
         items = sorted((k.encode() if isinstance(k, str) else k, v) for k, v in value.items())
         return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
-    raise TypeError(f"cannot bencode {type(value)}")
+    raise TypeError(f"cannot bencode {type(value).__name__}")
 
 
 def bdecode(data):
-    def parse(i):
-        c = data[i:i + 1]
-        if c == b"i":
-            end = data.index(b"e", i)
-            return int(data[i + 1:end]), end + 1
-        if c == b"l":
-            i += 1
-            out = []
-            while data[i:i + 1] != b"e":
-                item, i = parse(i)
-                out.append(item)
-            return out, i + 1
-        if c == b"d":
-            i += 1
-            out = {}
-            while data[i:i + 1] != b"e":
-                key, i = parse(i)
-                out[key], i = parse(i)
-            return out, i + 1
-        colon = data.index(b":", i)
-        length = int(data[i:colon])
-        start = colon + 1
-        return data[start:start + length].decode("utf-8", "replace"), start + length
+    """Decodes one bencoded value; byte strings become str when they are UTF-8."""
+
+    def parse(pos):
+        if pos >= len(data):
+            raise ValueError("bencode: truncated")
+        lead = data[pos:pos + 1]
+        if lead == b"i":
+            end = data.index(b"e", pos)
+            return int(data[pos + 1:end]), end + 1
+        if lead in (b"l", b"d"):
+            pos += 1
+            items = []
+            while data[pos:pos + 1] != b"e":
+                if pos >= len(data):
+                    raise ValueError("bencode: unterminated container")
+                item, pos = parse(pos)
+                items.append(item)
+            if lead == b"l":
+                return items, pos + 1
+            return dict(zip(items[0::2], items[1::2])), pos + 1
+        if lead.isdigit():
+            colon = data.index(b":", pos)
+            length = int(data[pos:colon])
+            raw = data[colon + 1:colon + 1 + length]
+            if len(raw) != length:
+                raise ValueError("bencode: string past the end")
+            try:
+                return raw.decode(), colon + 1 + length
+            except UnicodeDecodeError:
+                return raw, colon + 1 + length
+        raise ValueError(f"bencode: unexpected byte {lead!r} at {pos}")
 
     value, end = parse(0)
     if end != len(data):
-        raise ValueError("trailing bytes")
+        raise ValueError("bencode: trailing bytes")
     return value
 
 

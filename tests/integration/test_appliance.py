@@ -7,15 +7,9 @@ default ports (SIP 5060, ng 2223, metrics 9480/9481) and the TAP interface
 
 import re
 import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
-import pytest
-
-from conftest import BUILD, DEFAULT_CONFIG, REPO, have, wait_for
+from conftest import REPO, have, wait_for
 
 SIPP_OPTIONS = REPO / "tests" / "integration" / "scenarios" / "options.xml"
 
@@ -41,24 +35,6 @@ def metric_value(text, name, labels=""):
     return float(match.group(match.lastindex)) if match else None
 
 
-@pytest.fixture
-def appliance(netns, tmp_path):
-    log = open(tmp_path / "supervise.log", "w")
-    proc = netns.popen([sys.executable, REPO / "tools" / "lib" / "supervise.py",
-                        "--build", BUILD, "--config", DEFAULT_CONFIG],
-                       stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: "running; Ctrl-C stops everything" in (tmp_path / "supervise.log").read_text(),
-                 timeout=90, what="the appliance to come up")
-        yield proc, tmp_path / "supervise.log"
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
 
 
 def test_default_appliance_answers_everything_and_stops_cleanly(netns, appliance):

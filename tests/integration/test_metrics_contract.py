@@ -11,14 +11,12 @@ conventions, and nothing that identifies a call in any series.
 """
 
 import re
-import signal
-import subprocess
 import sys
 import uuid
 
 import pytest
 
-from conftest import BUILD, DEFAULT_CONFIG, REPO, wait_for
+from conftest import REPO, wait_for
 from ng import NgClient
 
 sys.path.insert(0, str(REPO / "tools" / "lib"))
@@ -34,27 +32,6 @@ OFFER = ("v=0\r\no=alice 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
          "m=audio {port} RTP/AVP 0\r\na=sendrecv\r\n")
 
 
-@pytest.fixture
-def appliance(netns, tmp_path):
-    log_path = tmp_path / "supervise.log"
-    log = open(log_path, "w")
-    proc = netns.popen([sys.executable, REPO / "tools" / "lib" / "supervise.py",
-                        "--build", BUILD, "--config", DEFAULT_CONFIG],
-                       stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: "running; Ctrl-C stops everything" in log_path.read_text() or proc.poll() is not None,
-                 timeout=90, what="the appliance to come up")
-        assert proc.poll() is None, log_path.read_text()
-        yield log_path
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
 
 
 def scrape(netns, port):
