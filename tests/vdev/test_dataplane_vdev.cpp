@@ -28,6 +28,7 @@
 #include "dataplane/packet/build.hpp"
 #include "dataplane/packet/headers.hpp"
 #include "gateway/metrics/metrics.hpp"
+#include "tests/vdev/eal_environment.hpp"
 
 namespace tandem::dataplane::io {
 namespace {
@@ -35,41 +36,12 @@ namespace {
 using bytes = std::vector<std::uint8_t>;
 
 config::dataplane_config test_dataplane_config() {
-    config::dataplane_config dataplane;
-    dataplane.eal.lcores = "0-1";
-    dataplane.eal.no_huge = true;
-    dataplane.eal.memory_mb = 256;
-    dataplane.eal.in_memory = true;
-    dataplane.eal.file_prefix = "tandem-vdev";
-    dataplane.ports.clear();  // ports are built from rings by the tests
-    return dataplane;
+    return test::vdev_dataplane_config("tandem-vdev");
 }
 
-// EAL and one mbuf pool for the whole program. The pool has no per-lcore
-// cache, so its free count is exact and a leaked mbuf shows.
-class eal_environment : public ::testing::Environment {
-  public:
-    void SetUp() override {
-        auto started =
-            eal_runtime::start(build_eal_arguments(test_dataplane_config(), "test_dataplane_vdev", 5));
-        ASSERT_TRUE(started) << started.message();
-        eal_ = std::move(started.value());
-        pool_ = rte_pktmbuf_pool_create("vdev_test_pool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                        static_cast<int>(rte_socket_id()));
-        ASSERT_NE(pool_, nullptr);
-    }
-    void TearDown() override {
-        rte_mempool_free(pool_);
-        eal_.reset();
-    }
-    static rte_mempool* pool() { return pool_; }
-
-  private:
-    std::unique_ptr<eal_runtime> eal_;
-    static inline rte_mempool* pool_ = nullptr;
-};
-
-[[maybe_unused]] auto* const environment = ::testing::AddGlobalTestEnvironment(new eal_environment);
+using test::eal_environment;
+[[maybe_unused]] auto* const environment =
+    ::testing::AddGlobalTestEnvironment(new eal_environment("test_dataplane_vdev", "tandem-vdev"));
 
 const packet::mac_address peer_mac{0x02, 0, 0, 0, 0, 0x01};
 const packet::ipv4_address peer_ip{192, 0, 2, 1};

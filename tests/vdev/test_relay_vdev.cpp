@@ -51,6 +51,7 @@
 #include "gateway/ng/bencode.hpp"
 #include "gateway/sdp/sdp.hpp"
 #include "tests/unit/media/media_frames.hpp"
+#include "tests/vdev/eal_environment.hpp"
 
 namespace tandem::dataplane::io {
 namespace {
@@ -61,41 +62,9 @@ using media::relay_counter;
 // ---------------------------------------------------------------------------
 // EAL and the mbuf pool, once per program.
 
-config::dataplane_config test_dataplane_config() {
-    config::dataplane_config dataplane;
-    dataplane.eal.lcores = "0-1";
-    dataplane.eal.no_huge = true;
-    dataplane.eal.memory_mb = 256;
-    dataplane.eal.in_memory = true;
-    dataplane.eal.file_prefix = "tandem-relay-vdev";
-    dataplane.ports.clear();  // ports are built from rings (or hot-plugged) by the tests
-    return dataplane;
-}
-
-// The pool has no per-lcore cache, so its free count is exact and a leaked
-// mbuf (a relayed frame, an ARP request the worker built) shows.
-class eal_environment : public ::testing::Environment {
-  public:
-    void SetUp() override {
-        auto started = eal_runtime::start(build_eal_arguments(test_dataplane_config(), "test_relay_vdev", 5));
-        ASSERT_TRUE(started) << started.message();
-        eal_ = std::move(started.value());
-        pool_ = rte_pktmbuf_pool_create("relay_test_pool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                        static_cast<int>(rte_socket_id()));
-        ASSERT_NE(pool_, nullptr);
-    }
-    void TearDown() override {
-        rte_mempool_free(pool_);
-        eal_.reset();
-    }
-    static rte_mempool* pool() { return pool_; }
-
-  private:
-    std::unique_ptr<eal_runtime> eal_;
-    static inline rte_mempool* pool_ = nullptr;
-};
-
-[[maybe_unused]] auto* const environment = ::testing::AddGlobalTestEnvironment(new eal_environment);
+using test::eal_environment;
+[[maybe_unused]] auto* const environment =
+    ::testing::AddGlobalTestEnvironment(new eal_environment("test_relay_vdev", "tandem-relay-vdev"));
 
 // ---------------------------------------------------------------------------
 // The network around the port: two phones on the port's /24 (and /64), a
