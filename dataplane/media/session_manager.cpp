@@ -932,8 +932,14 @@ void session_manager::poll() {
         }
     }
 
-    // Timeouts and delayed deletes.
+    // Timeouts and delayed deletes: whole seconds, so one scan of every
+    // call (and its streams' statistics) a second is enough, however often
+    // the control thread ticks.
     const auto now_ns = time_.now_ns();
+    if (last_timeout_scan_ns_ != 0 && now_ns - last_timeout_scan_ns_ < ns_per_s) {
+        return;
+    }
+    last_timeout_scan_ns_ = now_ns;
     for (auto found = calls_.begin(); found != calls_.end();) {
         call& session = *found->second;
         auto current = found++;

@@ -156,6 +156,7 @@ class session_manager {
     session_totals totals_;
     std::uint32_t last_stream_id_ = 0;
     bool draining_ = false;
+    std::int64_t last_timeout_scan_ns_ = 0;
 };
 
 }  // namespace tandem::media
