@@ -191,9 +191,61 @@ bool worker::relay(rte_mbuf* mbuf, const worker_queue& queue, const packet::clas
     return false;
 }
 
+void worker::apply_commands() {
+    auto& ring = *settings_.relay.commands;
+    auto& table = *settings_.relay.table;
+    std::int64_t now_ns = 0;
+    // At most one ring's worth, so a producer that keeps pushing cannot hold the worker.
+    for (std::size_t taken = 0; taken < ring.capacity(); ++taken) {
+        const auto command = ring.pop();
+        if (!command) {
+            break;
+        }
+        table.apply(*command);
+        if (command->what != media::relay_command::kind::remove && command->rule.destination.known() &&
+            !settings_.queues.empty()) {
+            if (now_ns == 0) {
+                now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+            }
+            prepare_next_hop(settings_.queues.front(), command->rule.destination, now_ns);
+        }
+    }
+}
+
+void worker::prepare_next_hop(const worker_queue& queue, const media::media_endpoint& destination,
+                              std::int64_t now_ns) {
+    const auto hop = media::next_hop(queue.network, media::ip_address::of(destination));
+    if (settings_.relay.pool == nullptr || neighbours_.lookup(hop, now_ns) ||
+        !neighbours_.should_solicit(hop, now_ns)) {
+        return;
+    }
+    rte_mbuf* request = rte_pktmbuf_alloc(settings_.relay.pool);
+    if (request == nullptr) {
+        return;
+    }
+    auto* out = rte_pktmbuf_mtod(request, std::uint8_t*);
+    const std::size_t built = media::build_solicitation_into(
+        std::span<std::uint8_t>(out, rte_pktmbuf_tailroom(request)), queue.network, hop);
+    if (built == 0) {
+        rte_pktmbuf_free(request);
+        return;
+    }
+    request->data_len = static_cast<std::uint16_t>(built);
+    request->pkt_len = static_cast<std::uint32_t>(built);
+    if (rte_eth_tx_burst(queue.port_id, static_cast<std::uint16_t>(settings_.index), &request, 1) == 1) {
+        count(worker_counter::solicitations);
+        count(worker_counter::tx_packets);
+    } else {
+        count(worker_counter::dropped_tx_full);
+        rte_pktmbuf_free(request);
+    }
+}
+
 std::uint32_t worker::poll_all() {
     if (settings_.relay.commands != nullptr) {
-        settings_.relay.table->apply_all(*settings_.relay.commands);
+        apply_commands();
     }
     std::uint32_t received = 0;
     for (const auto& queue : settings_.queues) {

@@ -117,6 +117,13 @@ class worker {
         counters_.add(settings_.index, static_cast<std::size_t>(which), amount);
     }
 
+    // Drains the control thread's command ring into the relay table; for a
+    // stream with a new destination, starts resolving its next hop at once,
+    // so the first media packet toward a new peer is not spent on ARP/ND.
+    void apply_commands();
+    void prepare_next_hop(const worker_queue& queue, const media::media_endpoint& destination,
+                          std::int64_t now_ns);
+
     // Relays one UDP datagram; true when `mbuf` now goes out (tx list).
     bool relay(rte_mbuf* mbuf, const worker_queue& queue, const packet::classification& what,
                std::int64_t now_ns, std::uint16_t& tx_count);

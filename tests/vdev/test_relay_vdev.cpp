@@ -412,6 +412,10 @@ class relay_test : public ::testing::Test {
               const std::string& call_id = "call-1") {
         port_b = media_port_of(handle(request("offer", call_id, "tag-a", "", a_sdp, flags)));
         port_a = media_port_of(handle(request("answer", call_id, "tag-a", "tag-b", b_sdp, flags)));
+        // Applying the new streams, the worker starts resolving peers it
+        // has no neighbour entry for (so no media packet is spent on it).
+        EXPECT_EQ(poll(), 0U);
+        solicited = ring.drain();
         ASSERT_NE(port_a, 0);
         ASSERT_NE(port_b, 0);
         ASSERT_NE(port_a, port_b);
@@ -419,6 +423,8 @@ class relay_test : public ::testing::Test {
     void call_v4(const ng::list& flags = {}) {
         call(sdp_body("192.0.2.10", 4000), sdp_body("192.0.2.20", 5000), flags);
     }
+
+    std::vector<bytes> solicited;  // ARP requests / NS the last call() caused
 
     // The peer asks for our address: the worker answers and learns it.
     void announce(const packet::mac_address& mac, const packet::ipv4_address& ip) {
@@ -505,7 +511,9 @@ TEST_F(relay_test, relays_both_directions_with_rewritten_headers_and_valid_check
     }
 
     EXPECT_EQ(plane->count(relay_counter::forwarded), 2U);
-    EXPECT_EQ(plane->count(worker_counter::tx_packets), 4U);  // two ARP replies, two RTP
+    // Two ARP requests when the streams were applied, two ARP replies, two RTP.
+    EXPECT_EQ(solicited.size(), 2U);
+    EXPECT_EQ(plane->count(worker_counter::tx_packets), 6U);
     EXPECT_EQ(plane->count(worker_counter::relayed_bytes), 2U * rtp(1).size());
 
     const auto reply = handle(request("query", "call-1", "tag-a", "", ""));
@@ -706,6 +714,8 @@ TEST_F(relay_test, ipv6_peers_are_relayed_over_ipv6) {
         EXPECT_EQ(parsed.value().connection->address, "2001:db8::2");
         EXPECT_EQ(parsed.value().connection->family, sdp::address_family::ip6);
     }
+    EXPECT_EQ(poll(), 0U);
+    EXPECT_EQ(ring.drain().size(), 2U);  // a neighbour solicitation for each peer, at once
     announce6(a_mac, a_ip6);
     announce6(b_mac, b_ip6);
 
@@ -723,33 +733,46 @@ TEST_F(relay_test, ipv6_peers_are_relayed_over_ipv6) {
 
 // The first packet toward an unknown neighbour is lost, but the worker asks
 // for it (one ARP request from the pool); once the reply is in, packets flow.
-TEST_F(relay_test, unresolved_next_hop_sends_an_arp_request_then_flows_after_the_reply) {
+TEST_F(relay_test, unresolved_next_hop_is_asked_for_when_the_stream_is_applied) {
     call_v4();
-    announce(a_mac, a_ip);  // B never spoke
+    // Both peers are unknown when the streams arrive: one ARP request each,
+    // before any media.
+    // A first: its address is known from the offer, B's only from the answer.
+    expect_frames(solicited, {arp_frame(packet::broadcast_mac, ring.mac(), packet::arp_op_request, ring.mac(),
+                                        our_ip, packet::mac_address{}, a_ip),
+                              arp_frame(packet::broadcast_mac, ring.mac(), packet::arp_op_request, ring.mac(),
+                                        our_ip, packet::mac_address{}, b_ip)});
+    EXPECT_EQ(plane->count(worker_counter::solicitations), 2U);
 
-    expect_frames(send(from_a(4000, port_a, rtp(1))),
-                  {arp_frame(packet::broadcast_mac, ring.mac(), packet::arp_op_request, ring.mac(), our_ip,
-                             packet::mac_address{}, b_ip)});
-    EXPECT_EQ(plane->count(relay_counter::dropped_unresolved), 1U);
-    EXPECT_EQ(plane->count(worker_counter::solicitations), 1U);
-
-    // B's ARP reply: learned, consumed, not answered.
+    // B's ARP reply arrives before B's media: learned, consumed, not answered,
+    // and A's first packet goes straight through.
     EXPECT_TRUE(
         send(arp_frame(ring.mac(), b_mac, packet::arp_op_reply, b_mac, b_ip, ring.mac(), our_ip)).empty());
-    expect_frames(send(from_a(4000, port_a, rtp(2))), {to(b_mac, b_ip, port_b, 5000, rtp(2))});
+    expect_frames(send(from_a(4000, port_a, rtp(1))), {to(b_mac, b_ip, port_b, 5000, rtp(1))});
+    EXPECT_EQ(plane->count(relay_counter::dropped_unresolved), 0U);
     EXPECT_EQ(plane->count(relay_counter::forwarded), 1U);
-    EXPECT_EQ(plane->count(worker_counter::solicitations), 1U);
+}
+
+TEST_F(relay_test, a_next_hop_that_never_answers_drops_media_and_is_asked_again_later) {
+    call_v4();
+    announce(a_mac, a_ip);  // B never answers ARP
+    // Within the rate limiter's second the packet is dropped without a new request.
+    EXPECT_TRUE(send(from_a(4000, port_a, rtp(1))).empty());
+    EXPECT_EQ(plane->count(relay_counter::dropped_unresolved), 1U);
+    EXPECT_EQ(plane->count(worker_counter::solicitations), 2U);
 }
 
 TEST_F(relay_test, unresolved_ipv6_next_hop_sends_a_neighbour_solicitation) {
     port_b = media_port_of(handle(request("offer", "call-6", "tag-a", "", sdp_body("2001:db8::a", 4000))));
     port_a =
         media_port_of(handle(request("answer", "call-6", "tag-a", "tag-b", sdp_body("2001:db8::14", 5000))));
+    // Applying the streams solicits both peers at once.
+    EXPECT_EQ(poll(), 0U);
+    const auto solicitations = ring.drain();
+    ASSERT_EQ(solicitations.size(), 2U);
+    EXPECT_TRUE(solicitations[0] == packet::build_neighbor_solicitation(ring.mac(), our_ip6, b_ip6) ||
+                solicitations[1] == packet::build_neighbor_solicitation(ring.mac(), our_ip6, b_ip6));
     announce6(a_mac, a_ip6);
-
-    expect_frames(send(udp6(a_mac, ring.mac(), a_ip6, our_ip6, 4000, port_a, rtp(1))),
-                  {packet::build_neighbor_solicitation(ring.mac(), our_ip6, b_ip6)});
-    EXPECT_EQ(plane->count(relay_counter::dropped_unresolved), 1U);
 
     EXPECT_TRUE(send(neighbor_advertisement(b_mac, b_ip6, ring.mac())).empty());
     expect_frames(send(udp6(a_mac, ring.mac(), a_ip6, our_ip6, 4000, port_a, rtp(2))),
@@ -947,6 +970,11 @@ TEST(pcap_relay, send_and_expect_captures) {
             udp4(b_mac, our_mac, b_ip, our_ip, 5000, 29000, rtp(2, 9)),  // no stream: dropped
         };
         expected = {
+            // Applying the new streams, the worker asks for both peers first.
+            arp_frame(packet::broadcast_mac, our_mac, packet::arp_op_request, our_mac, our_ip,
+                      packet::mac_address{}, a_ip),
+            arp_frame(packet::broadcast_mac, our_mac, packet::arp_op_request, our_mac, our_ip,
+                      packet::mac_address{}, b_ip),
             arp_frame(a_mac, our_mac, packet::arp_op_reply, our_mac, our_ip, a_mac, a_ip),
             arp_frame(b_mac, our_mac, packet::arp_op_reply, our_mac, our_ip, b_mac, b_ip),
             udp4(our_mac, b_mac, our_ip, b_ip, port_b, 5000, rtp(1)),
