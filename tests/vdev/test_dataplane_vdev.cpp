@@ -28,7 +28,7 @@
 #include "dataplane/packet/build.hpp"
 #include "dataplane/packet/headers.hpp"
 #include "gateway/metrics/metrics.hpp"
-#include "tests/vdev/eal_environment.hpp"
+#include "tests/vdev/vdev_support.hpp"
 
 namespace tandem::dataplane::io {
 namespace {
@@ -47,80 +47,11 @@ const packet::mac_address peer_mac{0x02, 0, 0, 0, 0, 0x01};
 const packet::ipv4_address peer_ip{192, 0, 2, 1};
 const packet::ipv4_address our_ip{192, 0, 2, 2};
 
-// A net_ring port whose rings the test holds.
-class ring_port {
-  public:
-    explicit ring_port(unsigned tx_ring_size = 1024) {
-        static std::atomic<int> next{0};
-        const std::string name = "tandem_t" + std::to_string(next++);
-        rx_ = rte_ring_create((name + "_rx").c_str(), 1024, static_cast<int>(rte_socket_id()),
-                              RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_ = rte_ring_create((name + "_tx").c_str(), tx_ring_size, static_cast<int>(rte_socket_id()),
-                              RING_F_SP_ENQ | RING_F_SC_DEQ);
-        EXPECT_NE(rx_, nullptr);
-        EXPECT_NE(tx_, nullptr);
-        const int id = rte_eth_from_rings(name.c_str(), &rx_, 1, &tx_, 1, rte_socket_id());
-        EXPECT_GE(id, 0);
-        // The driver names the ethdev itself ("net_ring_<name>").
-        char ethdev[RTE_ETH_NAME_MAX_LEN] = {};
-        EXPECT_EQ(rte_eth_dev_get_name_by_port(static_cast<std::uint16_t>(id), ethdev), 0);
+using test::ring_port;
 
-        config::port_config settings;
-        settings.name = "media0";
-        settings.device = ethdev;
-        settings.ipv4 = "192.0.2.2";
-        settings.rx_queues = 1;
-        auto opened = ethernet_port::open(settings, 1, eal_environment::pool());
-        EXPECT_TRUE(opened) << (opened ? "" : opened.message());
-        if (opened) {
-            port_ = std::move(opened.value());
-        }
-    }
-    ~ring_port() {
-        port_.reset();
-        drain();
-        rte_ring_free(rx_);
-        rte_ring_free(tx_);
-    }
-
-    [[nodiscard]] bool ok() const { return port_ != nullptr; }
-    ethernet_port& port() { return *port_; }
-    worker_queue queue() const { return worker_queue{port_->id(), 0, port_->identity(), {}, false}; }
-    packet::ipv4_flow flow_to_us() const { return {peer_mac, port_->identity().mac, peer_ip, our_ip}; }
-
-    void inject(const bytes& frame) {
-        rte_mbuf* mbuf = rte_pktmbuf_alloc(eal_environment::pool());
-        ASSERT_NE(mbuf, nullptr);
-        if (!frame.empty()) {
-            char* data = rte_pktmbuf_append(mbuf, static_cast<std::uint16_t>(frame.size()));
-            ASSERT_NE(data, nullptr);
-            std::memcpy(data, frame.data(), frame.size());
-        }
-        ASSERT_EQ(rte_ring_enqueue(rx_, mbuf), 0);
-    }
-
-    void inject_mbuf(rte_mbuf* mbuf) { ASSERT_EQ(rte_ring_enqueue(rx_, mbuf), 0); }
-
-    // Everything the port sent, copied out; the mbufs go back to the pool.
-    std::vector<bytes> drain() {
-        std::vector<bytes> sent;
-        void* object = nullptr;
-        while (rte_ring_dequeue(tx_, &object) == 0) {
-            auto* mbuf = static_cast<rte_mbuf*>(object);
-            const auto* data = rte_pktmbuf_mtod(mbuf, const std::uint8_t*);
-            sent.emplace_back(data, data + rte_pktmbuf_data_len(mbuf));
-            rte_pktmbuf_free(mbuf);
-        }
-        return sent;
-    }
-
-    [[nodiscard]] unsigned pending_tx() const { return rte_ring_count(tx_); }
-
-  private:
-    rte_ring* rx_ = nullptr;
-    rte_ring* tx_ = nullptr;
-    std::unique_ptr<ethernet_port> port_;
-};
+packet::ipv4_flow flow_to_us(const ring_port& ring) {
+    return {peer_mac, ring.mac(), peer_ip, our_ip};
+}
 
 class worker_test : public ::testing::Test {
   protected:
@@ -254,7 +185,7 @@ TEST_F(worker_test, arp_request_is_answered) {
 
 TEST_F(worker_test, icmp_echo_is_answered) {
     auto w = make_worker();
-    const auto request = packet::build_icmp_echo_request(ring.flow_to_us(), 42, 1, 56);
+    const auto request = packet::build_icmp_echo_request(flow_to_us(ring), 42, 1, 56);
     ring.inject(request);
     EXPECT_EQ(w.poll_all(), 1U);
     const auto sent = ring.drain();
@@ -279,10 +210,10 @@ TEST_F(worker_test, garbage_is_counted_and_dropped) {
     ring.inject(noise);
     ring.inject(bytes{});          // empty frame
     ring.inject(bytes(13, 0xff));  // shorter than an Ethernet header
-    auto elsewhere = ring.flow_to_us();
+    auto elsewhere = flow_to_us(ring);
     elsewhere.destination_ip = packet::ipv4_address{198, 51, 100, 7};
     ring.inject(packet::build_icmp_echo_request(elsewhere, 1, 1, 8));
-    ring.inject(packet::build_udp(ring.flow_to_us(), 4000, 30000, bytes(20, 0)));
+    ring.inject(packet::build_udp(flow_to_us(ring), 4000, 30000, bytes(20, 0)));
 
     EXPECT_EQ(w.poll_all(), 5U);
     EXPECT_TRUE(ring.drain().empty());
@@ -324,7 +255,7 @@ TEST_F(worker_test, full_tx_queue_is_counted) {
 TEST_F(worker_test, port_stats_move_and_are_exported) {
     auto w = make_worker();
     for (int i = 0; i < 3; ++i) {
-        ring.inject(packet::build_icmp_echo_request(ring.flow_to_us(), 1, static_cast<std::uint16_t>(i), 8));
+        ring.inject(packet::build_icmp_echo_request(flow_to_us(ring), 1, static_cast<std::uint16_t>(i), 8));
     }
     ring.inject(bytes(20, 0));
     EXPECT_EQ(w.poll_all(), 4U);

@@ -51,7 +51,7 @@
 #include "gateway/ng/bencode.hpp"
 #include "gateway/sdp/sdp.hpp"
 #include "tests/unit/media/media_frames.hpp"
-#include "tests/vdev/eal_environment.hpp"
+#include "tests/vdev/vdev_support.hpp"
 
 namespace tandem::dataplane::io {
 namespace {
@@ -253,80 +253,9 @@ std::uint16_t media_port_of(const ng::value& reply) {
 }
 
 // ---------------------------------------------------------------------------
-// A net_ring port whose rings the test holds (as in test_dataplane_vdev),
-// with an IPv4 and an IPv6 address.
+// The port: net_ring, with an IPv4 and an IPv6 address (ring_port{1024, true}).
 
-class ring_port {
-  public:
-    ring_port() {
-        static std::atomic<int> next{0};
-        const std::string name = "tandem_r" + std::to_string(next++);
-        rx_ = rte_ring_create((name + "_rx").c_str(), 1024, static_cast<int>(rte_socket_id()),
-                              RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_ = rte_ring_create((name + "_tx").c_str(), 1024, static_cast<int>(rte_socket_id()),
-                              RING_F_SP_ENQ | RING_F_SC_DEQ);
-        EXPECT_NE(rx_, nullptr);
-        EXPECT_NE(tx_, nullptr);
-        const int id = rte_eth_from_rings(name.c_str(), &rx_, 1, &tx_, 1, rte_socket_id());
-        EXPECT_GE(id, 0);
-        char ethdev[RTE_ETH_NAME_MAX_LEN] = {};
-        EXPECT_EQ(rte_eth_dev_get_name_by_port(static_cast<std::uint16_t>(id), ethdev), 0);
-
-        config::port_config settings;
-        settings.name = "media0";
-        settings.device = ethdev;
-        settings.ipv4 = "192.0.2.2";
-        settings.ipv4_prefix = 24;
-        settings.ipv6 = "2001:db8::2";
-        settings.ipv6_prefix = 64;
-        settings.rx_queues = 1;
-        auto opened = ethernet_port::open(settings, 1, eal_environment::pool());
-        EXPECT_TRUE(opened) << (opened ? "" : opened.message());
-        if (opened) {
-            port_ = std::move(opened.value());
-        }
-    }
-    ~ring_port() {
-        port_.reset();
-        drain();
-        rte_ring_free(rx_);
-        rte_ring_free(tx_);
-    }
-    ring_port(const ring_port&) = delete;
-    ring_port& operator=(const ring_port&) = delete;
-
-    [[nodiscard]] bool ok() const { return port_ != nullptr; }
-    ethernet_port& port() { return *port_; }
-    [[nodiscard]] const packet::mac_address& mac() const { return port_->identity().mac; }
-
-    void inject(const bytes& frame) {
-        rte_mbuf* mbuf = rte_pktmbuf_alloc(eal_environment::pool());
-        ASSERT_NE(mbuf, nullptr);
-        if (!frame.empty()) {
-            char* data = rte_pktmbuf_append(mbuf, static_cast<std::uint16_t>(frame.size()));
-            ASSERT_NE(data, nullptr);
-            std::memcpy(data, frame.data(), frame.size());
-        }
-        ASSERT_EQ(rte_ring_enqueue(rx_, mbuf), 0);
-    }
-
-    std::vector<bytes> drain() {
-        std::vector<bytes> sent;
-        void* object = nullptr;
-        while (rte_ring_dequeue(tx_, &object) == 0) {
-            auto* mbuf = static_cast<rte_mbuf*>(object);
-            const auto* data = rte_pktmbuf_mtod(mbuf, const std::uint8_t*);
-            sent.emplace_back(data, data + rte_pktmbuf_data_len(mbuf));
-            rte_pktmbuf_free(mbuf);
-        }
-        return sent;
-    }
-
-  private:
-    rte_ring* rx_ = nullptr;
-    rte_ring* tx_ = nullptr;
-    std::unique_ptr<ethernet_port> port_;
-};
+using test::ring_port;
 
 // The queue a worker polls, with the port's place in its network (as
 // appliance.cpp fills it from the port's config).
@@ -484,7 +413,7 @@ class relay_test : public ::testing::Test {
     }
 
     unsigned free_before_ = 0;
-    ring_port ring;
+    ring_port ring{1024, true};
     std::unique_ptr<relay_plane> plane;
     std::unique_ptr<worker> the_worker;
     std::uint16_t port_a = 0;
